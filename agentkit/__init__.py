@@ -1,0 +1,80 @@
+"""agentkit: AI agents on durable steps.
+
+Every LLM call and tool call is a checkpointed step in a journal, so a run that
+dies resumes where it stopped without paying again for work already done.
+"""
+
+from agentkit.durable import (
+    AgentKit,
+    Clock,
+    Context,
+    DurableFunction,
+    Event,
+    ManualClock,
+    RetryPolicy,
+    RunHandle,
+    Steps,
+    SystemClock,
+    Token,
+    Worker,
+)
+from agentkit.errors import (
+    AgentkitError,
+    ConfigError,
+    EventTimeout,
+    FunctionNotFound,
+    NonDeterminismError,
+    NonRetriableError,
+    RunCancelledError,
+    RunFailedError,
+    RunNotFound,
+    StepFailed,
+    StepSerializationError,
+    TokenAlreadyCompleted,
+    TokenError,
+    TokenExpired,
+    TokenNotFound,
+    TokenPayloadInvalid,
+    TokenRunNotWaiting,
+    TokenTimeout,
+    UsageError,
+    WaitTimeout,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentKit",
+    "AgentkitError",
+    "Clock",
+    "ConfigError",
+    "Context",
+    "DurableFunction",
+    "Event",
+    "EventTimeout",
+    "FunctionNotFound",
+    "ManualClock",
+    "NonDeterminismError",
+    "NonRetriableError",
+    "RetryPolicy",
+    "RunCancelledError",
+    "RunFailedError",
+    "RunHandle",
+    "RunNotFound",
+    "StepFailed",
+    "StepSerializationError",
+    "Steps",
+    "SystemClock",
+    "Token",
+    "TokenAlreadyCompleted",
+    "TokenError",
+    "TokenExpired",
+    "TokenNotFound",
+    "TokenPayloadInvalid",
+    "TokenRunNotWaiting",
+    "TokenTimeout",
+    "UsageError",
+    "WaitTimeout",
+    "Worker",
+    "__version__",
+]

@@ -1,0 +1,362 @@
+"""`AgentKit`: the registry of durable functions and the entry point to runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
+
+import jsonschema
+import pydantic_core
+
+from agentkit.durable._clock import Clock, SystemClock
+from agentkit.durable._function import DurableFunction, RetryPolicy
+from agentkit.durable._ids import new_id
+from agentkit.durable._serde import load
+from agentkit.durable._worker import Worker
+from agentkit.errors import (
+    ConfigError,
+    FunctionNotFound,
+    RunCancelledError,
+    RunFailedError,
+    RunNotFound,
+    StepSerializationError,
+    TokenNotFound,
+    TokenPayloadInvalid,
+)
+from agentkit.store import (
+    EventRecord,
+    RunRecord,
+    RunStatus,
+    SQLStore,
+    StepRecord,
+    Store,
+    TokenRecord,
+    TokenStatus,
+    database_url_from_env,
+)
+from agentkit.store._records import check_token_completable
+
+if TYPE_CHECKING:
+    from agentkit.durable._context import Context
+    from agentkit.durable._executor import Executor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def event_matches(match: Mapping[str, Any], data: Any) -> bool:
+    """Whether every dotted path in ``match`` leads to the same value in ``data``."""
+    for path, expected in match.items():
+        value = data
+        for part in path.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return False
+            value = value[part]
+        if value != expected:
+            return False
+    return True
+
+
+class RunHandle(Generic[R]):
+    """A reference to a run: its id, status, result, and cancellation."""
+
+    def __init__(self, kit: AgentKit, run_id: str) -> None:
+        self.kit = kit
+        self.id = run_id
+
+    def __repr__(self) -> str:
+        return f"<RunHandle {self.id}>"
+
+    def record(self) -> RunRecord:
+        """The run as stored now."""
+        run = self.kit.store.get_run(self.id)
+        if run is None:
+            raise RunNotFound(self.id)
+        return run
+
+    def status(self) -> RunStatus:
+        """queued, running, waiting, completed, failed or cancelled."""
+        return self.record().status
+
+    async def result(self, timeout: float | None = None, poll_interval: float = 0.05) -> R:
+        """Wait for the run to end and return its output.
+
+        This only watches the store; a worker (in this or another process) must
+        execute the run. `AgentKit.run` does both.
+
+        Raises:
+            RunFailedError: the run failed.
+            RunCancelledError: the run was cancelled.
+            TimeoutError: ``timeout`` seconds passed first.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                run = self.record()
+                if run.is_terminal:
+                    return cast(R, self.kit._decode_output(run))
+                await asyncio.sleep(poll_interval)
+
+    def cancel(self) -> bool:
+        """Cancel the run and its children; False if it had already ended."""
+        return self.kit.cancel(self.id)
+
+    def tokens(self, status: TokenStatus | None = "pending") -> list[TokenRecord]:
+        """This run's tokens (by default the ones still waiting for an answer)."""
+        return self.kit.store.list_tokens(run_id=self.id, status=status)
+
+
+class AgentKit:
+    """Registry of durable functions, bound to one store.
+
+    Args:
+        database_url: SQLAlchemy URL; default ``AGENTKIT_DATABASE_URL`` or
+            ``sqlite:///.agentkit/agentkit.db``.
+        store: a ready `Store` instead of a URL (e.g. `InMemoryStore`).
+        clock: time source (tests pass a `ManualClock`).
+        lease_ttl: seconds a worker holds a run without renewing its lease;
+            a run whose worker died is resumed elsewhere after this long.
+        worker_id: name of this process's worker in leases.
+    """
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        lease_ttl: float = 30.0,
+        worker_id: str | None = None,
+    ) -> None:
+        if store is not None and database_url is not None:
+            raise ConfigError("pass either database_url or store, not both")
+        if lease_ttl <= 0:
+            raise ConfigError(f"lease_ttl must be positive, got {lease_ttl}")
+        self.store: Store = store or SQLStore(database_url_from_env(database_url))
+        self.clock: Clock = clock or SystemClock()
+        self.lease_ttl = lease_ttl
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
+        self.functions: dict[str, DurableFunction[..., Any]] = {}
+        self._wakers: set[asyncio.Event] = set()
+        self._executors: dict[str, Executor] = {}
+
+    # -- functions ----------------------------------------------------------
+
+    def function(
+        self,
+        id: str | None = None,  # noqa: A002 - the public name in the issue's API
+        *,
+        retries: int = 3,
+        retry: RetryPolicy | None = None,
+    ) -> Callable[
+        [Callable[Concatenate[Context, P], Awaitable[R]]], DurableFunction[P, R]
+    ]:
+        """Register ``async def f(ctx, ...)`` as a durable function.
+
+        Args:
+            id: stable id (default: the function's ``__name__``).
+            retries: extra attempts for each failing step (default policy).
+            retry: a full `RetryPolicy`, instead of ``retries``.
+        """
+
+        def register(
+            fn: Callable[Concatenate[Context, P], Awaitable[R]],
+        ) -> DurableFunction[P, R]:
+            if not asyncio.iscoroutinefunction(fn):
+                raise ConfigError(f"durable function {fn!r} must be an `async def` function")
+            function_id = id or fn.__name__
+            if function_id in self.functions and self.functions[function_id].fn is not fn:
+                raise ConfigError(f"a durable function with id {function_id!r} already exists")
+            function = DurableFunction(fn, function_id, retry or RetryPolicy.from_retries(retries))
+            self.functions[function_id] = function
+            return function
+
+        return register
+
+    def get_function(self, function_id: str) -> DurableFunction[..., Any]:
+        """The registered function, or FunctionNotFound."""
+        try:
+            return self.functions[function_id]
+        except KeyError:
+            raise FunctionNotFound(function_id, list(self.functions)) from None
+
+    def _check_registered(self, function: DurableFunction[..., Any]) -> None:
+        if not isinstance(function, DurableFunction):
+            raise ConfigError(f"{function!r} is not a durable function; decorate it with @kit.function()")
+        if self.functions.get(function.id) is not function:
+            raise ConfigError(f"durable function {function.id!r} is registered on another kit")
+
+    # -- runs ---------------------------------------------------------------
+
+    async def start(
+        self,
+        function: DurableFunction[..., R],
+        /,
+        *args: Any,
+        idempotency_key: str | None = None,
+        **input: Any,
+    ) -> RunHandle[R]:
+        """Queue a run; a worker executes it. Returns at once.
+
+        With an ``idempotency_key``, a second start of the same function with
+        the same key returns the first run instead of starting another.
+        """
+        self._check_registered(function)
+        now = self.clock.now()
+        record = RunRecord(
+            id=new_id("run"), function_id=function.id, status="queued",
+            input=function.input_codec.encode(args, input), created_at=now, updated_at=now,
+            idempotency_key=idempotency_key,
+        )
+        stored, _created = self.store.create_run(record)
+        self._notify()
+        return RunHandle(self, stored.id)
+
+    async def run(
+        self,
+        function: DurableFunction[..., R],
+        /,
+        *args: Any,
+        idempotency_key: str | None = None,
+        **input: Any,
+    ) -> R:
+        """Start a run and execute it (and its children) here until it ends.
+
+        Raises:
+            RunFailedError: the run failed.
+            RunCancelledError: the run was cancelled.
+        """
+        handle = await self.start(function, *args, idempotency_key=idempotency_key, **input)
+        return await self.drive(handle)
+
+    async def drive(self, handle: RunHandle[R], *, poll_interval: float = 0.2) -> R:
+        """Execute an existing run and its descendants in this process until it ends."""
+        worker = Worker(self, poll_interval=poll_interval, root_run_id=handle.id)
+        await worker.run(until=lambda: handle.record().is_terminal)
+        return cast(R, self._decode_output(handle.record()))
+
+    def get_run(self, run_id: str) -> RunHandle[Any]:
+        """A handle on an existing run; RunNotFound if the id names none."""
+        handle: RunHandle[Any] = RunHandle(self, run_id)
+        handle.record()
+        return handle
+
+    def list_runs(
+        self, *, status: RunStatus | None = None, function_id: str | None = None, limit: int = 50
+    ) -> list[RunRecord]:
+        """Runs, newest first."""
+        return self.store.list_runs(status=status, function_id=function_id, limit=limit)
+
+    def journal(self, run_id: str) -> list[StepRecord]:
+        """The journal of a run (RunNotFound if the id names none)."""
+        self.get_run(run_id)
+        return self.store.load_journal(run_id)
+
+    def cancel(self, run_id: str) -> bool:
+        """Cancel a run that has not ended, with its children and open tokens."""
+        self.get_run(run_id)
+        cancelled = self.store.cancel_run(run_id, self.clock.now())
+        for executor in list(self._executors.values()):
+            current = self.store.get_run(executor.run.id)
+            if current is not None and current.status == "cancelled":
+                executor.stop("cancelled")
+        self._notify()
+        return cancelled
+
+    def _decode_output(self, run: RunRecord) -> Any:
+        if run.status == "failed":
+            error = json.loads(run.error or "{}")
+            raise RunFailedError(run.id, error.get("type", "Error"), error.get("message", ""))
+        if run.status == "cancelled":
+            raise RunCancelledError(run.id)
+        if run.status != "completed":
+            raise RunFailedError(run.id, "NotFinished", f"run is {run.status}")
+        function = self.functions.get(run.function_id)
+        if function is None:
+            return json.loads(run.output or "null")
+        return load(function.output_adapter, run.output or "null", f"run {run.id!r}")
+
+    # -- tokens and events --------------------------------------------------
+
+    def complete_token(self, token: str, data: Any = None) -> TokenRecord:
+        """Complete a token with a payload; its run resumes.
+
+        Raises:
+            TokenNotFound, TokenAlreadyCompleted, TokenExpired, TokenRunNotWaiting,
+            TokenPayloadInvalid: and nothing is changed.
+        """
+        record = self.store.get_token(token)
+        if record is None:
+            raise TokenNotFound("no such token (it may be mistyped or from another database)")
+        now = self.clock.now()
+        check_token_completable(record, self.store.get_run(record.run_id), now)
+        try:
+            payload = pydantic_core.to_json(data).decode()
+        except pydantic_core.PydanticSerializationError as exc:
+            raise StepSerializationError(
+                f"token payload {type(data).__name__} is not JSON-serializable"
+            ) from exc
+        if record.schema is not None:
+            validator = jsonschema.Draft202012Validator(json.loads(record.schema))
+            errors = sorted(validator.iter_errors(json.loads(payload)), key=lambda e: e.path)
+            if errors:
+                details = [
+                    {"path": "/".join(str(p) for p in e.path) or "<root>", "message": e.message}
+                    for e in errors
+                ]
+                summary = "; ".join(f"{d['path']}: {d['message']}" for d in details)
+                raise TokenPayloadInvalid(
+                    f"payload for token of step {record.step_key!r} does not match its "
+                    f"schema: {summary}",
+                    details,
+                )
+        completed = self.store.complete_token(token, payload, now)
+        self._notify()
+        return completed
+
+    def list_tokens(
+        self, *, status: TokenStatus | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[TokenRecord]:
+        """Tokens, newest first."""
+        return self.store.list_tokens(status=status, run_id=run_id, limit=limit)
+
+    async def send_event(self, name: str, data: Any = None) -> list[str]:
+        """Deliver an event to every open ``wait_for_event`` that matches it.
+
+        Returns the ids of the runs it woke.
+        """
+        data_json = pydantic_core.to_json(data).decode()
+        parsed = json.loads(data_json)
+        event = EventRecord(id=new_id("evt"), name=name, data=data_json,
+                            received_at=self.clock.now())
+
+        def matches(wait: StepRecord) -> bool:
+            return event_matches(json.loads(wait.wait_match or "{}"), parsed)
+
+        woken = self.store.record_event(event, matches)
+        self._notify()
+        return woken
+
+    # -- workers ------------------------------------------------------------
+
+    async def worker(
+        self,
+        *,
+        concurrency: int = 16,
+        poll_interval: float = 0.5,
+        stop_when_idle: bool = False,
+    ) -> None:
+        """Execute due runs until cancelled (or, with ``stop_when_idle``, until none is due)."""
+        worker = Worker(self, concurrency=concurrency, poll_interval=poll_interval)
+        await worker.run(stop_when_idle=stop_when_idle)
+
+    def _notify(self) -> None:
+        for wake in self._wakers:
+            wake.set()
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()

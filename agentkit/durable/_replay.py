@@ -1,0 +1,115 @@
+"""Replay decisions as plain code over data: no await, no clock, no database.
+
+`Journal` answers, for each step the code asks for: what is its key, is it
+memoized, and does it contradict what the journal recorded. The runner
+(`agentkit.durable._steps`) does the I/O around these answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agentkit.errors import NonDeterminismError
+from agentkit.store import StepKind, StepRecord
+
+
+def describe(key: str, kind: str) -> str:
+    """How a step is named in divergence messages."""
+    return f"step {key!r} ({kind})"
+
+
+@dataclass
+class Journal:
+    """The journal of one run, loaded once per execution, and replay bookkeeping.
+
+    Keys are the step id for the first call and ``id#n`` for the n-th repeat,
+    counted in call order, so loops and ``asyncio.gather`` give stable keys.
+    """
+
+    run_id: str
+    entries: dict[str, StepRecord]
+    counters: dict[str, int] = field(default_factory=dict)
+    consumed: set[str] = field(default_factory=set)
+    next_seq: int = 0
+
+    @classmethod
+    def load(cls, run_id: str, records: list[StepRecord]) -> Journal:
+        """Build from the store's records (any order)."""
+        entries = {record.key: record for record in records}
+        next_seq = max((record.seq for record in records), default=-1) + 1
+        return cls(run_id=run_id, entries=entries, next_seq=next_seq)
+
+    def next_key(self, step_id: str) -> str:
+        """The key of the next call with this step id."""
+        count = self.counters.get(step_id, 0)
+        self.counters[step_id] = count + 1
+        return step_id if count == 0 else f"{step_id}#{count}"
+
+    def lookup(self, key: str, kind: StepKind, fingerprint: str) -> StepRecord | None:
+        """The journaled entry for ``key``, or None when the step is new.
+
+        Raises:
+            NonDeterminismError: the journal has this key with another kind or
+                other inputs.
+        """
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry.kind != kind:
+            raise NonDeterminismError(
+                self.run_id, describe(key, entry.kind), describe(key, kind)
+            )
+        if entry.fingerprint != fingerprint:
+            raise NonDeterminismError(
+                self.run_id,
+                f"{describe(key, entry.kind)} with input fingerprint {entry.fingerprint}",
+                f"the same step with input fingerprint {fingerprint} (its arguments changed)",
+            )
+        self.consumed.add(key)
+        return entry
+
+    def unconsumed(self) -> list[StepRecord]:
+        """Journaled entries this execution has not asked for yet, in seq order."""
+        left = [e for key, e in self.entries.items() if key not in self.consumed]
+        left.sort(key=lambda e: e.seq)
+        return left
+
+    def check_new_step(self, key: str, kind: StepKind) -> None:
+        """A new step may run live only once every journaled step was replayed.
+
+        Raises:
+            NonDeterminismError: the journal still holds a step the code did not
+                ask for, so the code now takes another path than it did.
+        """
+        left = self.unconsumed()
+        if left:
+            first = left[0]
+            raise NonDeterminismError(
+                self.run_id,
+                f"{describe(first.key, first.kind)} next",
+                f"new {describe(key, kind)} instead",
+            )
+
+    def check_finished(self) -> None:
+        """At the end of a run every journaled step must have been replayed."""
+        left = self.unconsumed()
+        if left:
+            first = left[0]
+            raise NonDeterminismError(
+                self.run_id,
+                f"{describe(first.key, first.kind)} (and {len(left) - 1} more)"
+                if len(left) > 1
+                else describe(first.key, first.kind),
+                "the function to return without asking for it",
+            )
+
+    def record(self, entry: StepRecord) -> None:
+        """Remember an entry journaled by this execution."""
+        self.entries[entry.key] = entry
+        self.consumed.add(entry.key)
+
+    def allocate_seq(self) -> int:
+        """The next position in the run's step order."""
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq

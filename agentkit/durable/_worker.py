@@ -1,0 +1,117 @@
+"""The worker loop: claim due runs and execute them, up to a concurrency limit.
+
+Due runs are queued runs, waiting runs whose timer passed, and running runs whose
+lease expired. The loop wakes on a poll interval, when one of its executions
+finishes, and at once when this process starts a run, completes a token, sends
+an event or cancels a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agentkit.durable._executor import Executor
+
+if TYPE_CHECKING:
+    from agentkit.durable._kit import AgentKit
+
+logger = logging.getLogger("agentkit.worker")
+
+
+class Worker:
+    """Executes due runs of the functions registered on ``kit``.
+
+    Args:
+        kit: the kit whose store and functions to use.
+        concurrency: runs executed at once.
+        poll_interval: seconds between looks at the store when nothing happens.
+        root_run_id: only this run and its descendants (used by `AgentKit.run`).
+    """
+
+    def __init__(
+        self,
+        kit: AgentKit,
+        *,
+        concurrency: int = 16,
+        poll_interval: float = 0.5,
+        root_run_id: str | None = None,
+    ) -> None:
+        self.kit = kit
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.root_run_id = root_run_id
+        self.active: dict[str, asyncio.Task[None]] = {}
+
+    async def run(
+        self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Loop until ``until()`` is true, or (``stop_when_idle``) nothing is due or running."""
+        wake = asyncio.Event()
+        self.kit._wakers.add(wake)
+        try:
+            while True:
+                wake.clear()
+                claimed = self._claim_due()
+                if until is not None and until():
+                    return
+                if stop_when_idle and not self.active and not claimed:
+                    return
+                await self._idle(wake)
+        finally:
+            self.kit._wakers.discard(wake)
+            await self._shutdown()
+
+    def _claim_due(self) -> int:
+        kit = self.kit
+        free = self.concurrency - len(self.active)
+        if free <= 0:
+            return 0
+        now = kit.clock.now()
+        claimed = 0
+        due = kit.store.due_run_ids(
+            now, free * 2, function_ids=list(kit.functions), root_run_id=self.root_run_id
+        )
+        for run_id in due:
+            if run_id in self.active or len(self.active) >= self.concurrency:
+                continue
+            run = kit.store.claim_run(run_id, kit.worker_id, now, now + kit.lease_ttl)
+            if run is None:
+                continue
+            executor = Executor(kit, run, kit.worker_id)
+            task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run_id}")
+            self.active[run_id] = task
+            claimed += 1
+        return claimed
+
+    async def _execute(self, executor: Executor) -> None:
+        run_id = executor.run.id
+        self.kit._executors[run_id] = executor
+        try:
+            await executor.execute()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("executing run %s failed unexpectedly", run_id)
+        finally:
+            self.kit._executors.pop(run_id, None)
+            self.active.pop(run_id, None)
+
+    async def _idle(self, wake: asyncio.Event) -> None:
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(wake.wait())]
+        waiters.extend(self.active.values())
+        try:
+            await asyncio.wait(
+                waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiters[0].cancel()
+
+    async def _shutdown(self) -> None:
+        tasks = list(self.active.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

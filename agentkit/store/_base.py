@@ -1,0 +1,191 @@
+"""The `Store` boundary: everything the engine persists goes through it.
+
+Stores are synchronous. The embedded SQLite store answers in tens of
+microseconds, and a thread hop per call would cost more than the call; the engine
+calls the store from its event loop and keeps every transaction short.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection
+
+from agentkit.store._records import (
+    EventRecord,
+    RunRecord,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+    TokenRecord,
+    TokenStatus,
+)
+
+
+class Store(ABC):
+    """Persistence for runs, their journals, tokens and events."""
+
+    # -- runs ---------------------------------------------------------------
+
+    @abstractmethod
+    def create_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        """Insert a run; return it and whether it is new.
+
+        When another run of the same function already has the same
+        ``idempotency_key``, that run is returned instead and nothing is written.
+        """
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+
+    @abstractmethod
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        function_id: str | None = None,
+        parent_run_id: str | None = None,
+        limit: int = 50,
+    ) -> list[RunRecord]:
+        """Runs, newest first."""
+
+    @abstractmethod
+    def due_run_ids(
+        self,
+        now: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[str]:
+        """Ids of runs a worker could claim now (see `is_claimable`), oldest first.
+
+        ``function_ids`` keeps to the functions this worker can execute;
+        ``root_run_id`` to one run and its descendants.
+        """
+
+    @abstractmethod
+    def claim_run(
+        self, run_id: str, owner: str, now: float, lease_expires_at: float
+    ) -> RunRecord | None:
+        """Atomically take a claimable run: status running, lease to ``owner``.
+
+        Returns the claimed run, or None when it was not claimable (another
+        worker won, or it is not due).
+        """
+
+    @abstractmethod
+    def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
+        """Extend the lease; False when ``owner`` no longer holds the run."""
+
+    @abstractmethod
+    def suspend_run(
+        self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
+    ) -> bool:
+        """Park a running run as waiting until ``wake_at`` or a wake-up.
+
+        Succeeds only while ``owner`` holds the lease and no wake-up arrived
+        since the claim (``wake_seq`` unchanged). False means: run it again now.
+        """
+
+    @abstractmethod
+    def release_run(self, run_id: str, owner: str, now: float) -> None:
+        """Give the run back (queued) because this worker is shutting down."""
+
+    @abstractmethod
+    def finish_run(
+        self,
+        run_id: str,
+        owner: str,
+        status: RunStatus,
+        now: float,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """End a run held by ``owner`` as completed or failed.
+
+        If the run is a child, the parent's ``invoke`` step is resolved with the
+        same outcome and the parent is woken, in the same transaction.
+        """
+
+    @abstractmethod
+    def cancel_run(self, run_id: str, now: float) -> bool:
+        """Cancel a run that has not ended, its descendants and its open tokens.
+
+        A cancelled child resolves its parent's ``invoke`` step as failed and
+        wakes the parent. Returns False if the run had already ended.
+        """
+
+    # -- journal ------------------------------------------------------------
+
+    @abstractmethod
+    def load_journal(self, run_id: str) -> list[StepRecord]:
+        """Every journal entry of a run, in ``seq`` order, in one query."""
+
+    @abstractmethod
+    def append_step(self, step: StepRecord, token: TokenRecord | None = None) -> StepRecord:
+        """Journal a step (and the token of a token wait) in one transaction.
+
+        If the key is already journaled (another worker got there first), the
+        stored entry wins and is returned: recording is exactly-once.
+        """
+
+    @abstractmethod
+    def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
+        """Create a child run and journal the parent's ``invoke`` wait, atomically.
+
+        The child cannot start before the wait exists, so its completion always
+        finds the wait to resolve. If the wait is already journaled, nothing is
+        written and the stored entry is returned.
+        """
+
+    @abstractmethod
+    def resolve_wait(
+        self,
+        run_id: str,
+        key: str,
+        status: StepStatus,
+        now: float,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+    ) -> StepRecord | None:
+        """Close an open wait (timeout seen during replay); None if already closed."""
+
+    # -- tokens -------------------------------------------------------------
+
+    @abstractmethod
+    def get_token(self, token: str) -> TokenRecord | None:
+        """The token record, or None."""
+
+    @abstractmethod
+    def list_tokens(
+        self, *, status: TokenStatus | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[TokenRecord]:
+        """Tokens, newest first."""
+
+    @abstractmethod
+    def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
+        """Complete a pending token: resolve its wait and wake its run, atomically.
+
+        Raises a `TokenError` subclass (and changes nothing) when the token is
+        unknown, already completed, expired, or its run no longer waits.
+        """
+
+    # -- events -------------------------------------------------------------
+
+    @abstractmethod
+    def record_event(
+        self, event: EventRecord, matches: Callable[[StepRecord], bool]
+    ) -> list[str]:
+        """Store an event and resolve every open wait for it that ``matches``.
+
+        Returns the ids of the runs woken.
+        """
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
+        """Release connections."""
+

@@ -1,0 +1,150 @@
+"""Plain records that cross the `Store` boundary, and the pure rules over them.
+
+The engine never sees SQL rows: stores turn rows into these frozen-ish
+dataclasses. The rules at the bottom (which run is claimable, whether a token may
+be completed) are shared by every store so their behaviour cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agentkit.errors import TokenAlreadyCompleted, TokenExpired, TokenRunNotWaiting
+
+RunStatus = Literal["queued", "running", "waiting", "completed", "failed", "cancelled"]
+StepKind = Literal["run", "sleep", "token", "event", "invoke", "infer"]
+StepStatus = Literal["completed", "failed", "waiting"]
+TokenStatus = Literal["pending", "completed", "expired", "cancelled"]
+
+TERMINAL_RUN_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+
+@dataclass
+class RunRecord:
+    """One execution of a durable function, as the store holds it.
+
+    ``input``, ``output`` and ``error`` are JSON text. ``wake_seq`` counts the
+    wake-ups delivered to the run (token completed, event matched, child done);
+    a worker may only park a run as ``waiting`` if no wake-up arrived since it
+    claimed the run, which closes the lost-wake-up race.
+    """
+
+    id: str
+    function_id: str
+    status: RunStatus
+    input: str
+    created_at: float
+    updated_at: float
+    output: str | None = None
+    error: str | None = None
+    idempotency_key: str | None = None
+    parent_run_id: str | None = None
+    parent_step_key: str | None = None
+    root_run_id: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    wake_at: float | None = None
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    wake_seq: int = 0
+    executions: int = 0
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the run has ended (completed, failed or cancelled)."""
+        return self.status in TERMINAL_RUN_STATUSES
+
+
+@dataclass
+class StepRecord:
+    """One journal entry: the outcome of a step, or a wait that is still open.
+
+    ``seq`` is the order in which the run first asked for its steps. For waits,
+    ``wake_at`` is the deadline (timer or timeout), ``wait_ref`` names what is
+    awaited (token value, event name, child run id) and ``wait_match`` holds an
+    event filter as JSON.
+    """
+
+    run_id: str
+    key: str
+    kind: StepKind
+    status: StepStatus
+    seq: int
+    fingerprint: str
+    started_at: float
+    output: str | None = None
+    error: str | None = None
+    attempts: int = 1
+    ended_at: float | None = None
+    wake_at: float | None = None
+    wait_ref: str | None = None
+    wait_match: str | None = None
+
+
+@dataclass
+class TokenRecord:
+    """A human-in-the-loop token: a single-use capability to resume a waiting run."""
+
+    token: str
+    run_id: str
+    step_key: str
+    status: TokenStatus
+    created_at: float
+    expires_at: float | None
+    description: str | None = None
+    schema: str | None = None
+    payload: str | None = None
+    completed_at: float | None = None
+
+
+@dataclass
+class EventRecord:
+    """An event sent to the kit; it wakes waits whose name and filter match."""
+
+    id: str
+    name: str
+    data: str
+    received_at: float
+
+    def as_step_output(self) -> str:
+        """The JSON a matched ``wait_for_event`` step journals and returns."""
+        return json.dumps(
+            {"id": self.id, "name": self.name, "data": json.loads(self.data),
+             "received_at": self.received_at}
+        )
+
+
+def error_json(error_type: str, message: str, **extra: Any) -> str:
+    """Encode a failure the way runs and steps journal it."""
+    return json.dumps({"type": error_type, "message": message, **extra})
+
+
+def is_claimable(run: RunRecord, now: float) -> bool:
+    """Whether a worker may take this run now.
+
+    Queued runs, waiting runs whose deadline passed, and running runs whose
+    lease expired (their worker died) are claimable.
+    """
+    if run.status == "queued":
+        return True
+    if run.status == "waiting":
+        return run.wake_at is not None and run.wake_at <= now
+    if run.status == "running":
+        return run.lease_expires_at is not None and run.lease_expires_at < now
+    return False
+
+
+def check_token_completable(token: TokenRecord, run: RunRecord | None, now: float) -> None:
+    """Raise the `TokenError` that says why this token cannot be completed now."""
+    if token.status == "completed":
+        raise TokenAlreadyCompleted(f"token for step {token.step_key!r} was already completed")
+    if token.status == "cancelled" or run is None or run.is_terminal:
+        state = "gone" if run is None else run.status
+        raise TokenRunNotWaiting(
+            f"token for step {token.step_key!r} belongs to run {token.run_id!r}, "
+            f"which is {state}; nothing waits for it"
+        )
+    if token.status == "expired" or (token.expires_at is not None and token.expires_at <= now):
+        raise TokenExpired(f"token for step {token.step_key!r} expired")

@@ -1,0 +1,94 @@
+"""SQLModel tables. They stay inside `agentkit.store`; the engine sees records.
+
+Times are UTC epoch seconds as floats: they compare the same way in SQLite and
+PostgreSQL and need no timezone handling. JSON travels as text so that the
+stored bytes are exactly what the engine serialized.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+# SQLModel's metaclass accepts ``table=True``; mypy cannot see that.
+# __tablename__ is a declared_attr in SQLModel's stubs, hence the ignores below.
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "agentkit_runs"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __table_args__ = (
+        UniqueConstraint("function_id", "idempotency_key", name="uq_runs_idempotency"),
+        Index("ix_runs_status_wake", "status", "wake_at"),
+        Index("ix_runs_parent", "parent_run_id"),
+        Index("ix_runs_root", "root_run_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    function_id: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    input: str = Field(sa_column=Column(Text, nullable=False))
+    output: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    idempotency_key: str | None = Field(default=None, max_length=300)
+    parent_run_id: str | None = Field(default=None, max_length=64)
+    parent_step_key: str | None = Field(default=None, max_length=300)
+    root_run_id: str | None = Field(default=None, max_length=64)
+    created_at: float
+    updated_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    wake_at: float | None = None
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_expires_at: float | None = None
+    wake_seq: int = 0
+    executions: int = 0
+
+
+class StepRow(SQLModel, table=True):
+    __tablename__ = "agentkit_steps"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __table_args__ = (
+        UniqueConstraint("run_id", "key", name="uq_steps_run_key"),
+        Index("ix_steps_open_waits", "status", "kind", "wait_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=64)
+    key: str = Field(max_length=300)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    seq: int
+    fingerprint: str = Field(max_length=64)
+    output: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 1
+    started_at: float
+    ended_at: float | None = None
+    wake_at: float | None = None
+    wait_ref: str | None = Field(default=None, max_length=300)
+    wait_match: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "agentkit_tokens"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __table_args__ = (Index("ix_tokens_run", "run_id"), Index("ix_tokens_status", "status"))
+
+    token: str = Field(primary_key=True, max_length=100)
+    run_id: str = Field(max_length=64)
+    step_key: str = Field(max_length=300)
+    status: str = Field(max_length=16)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    schema_: str | None = Field(default=None, sa_column=Column("schema", Text))
+    payload: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: float
+    expires_at: float | None = None
+    completed_at: float | None = None
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "agentkit_events"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __table_args__ = (Index("ix_events_name", "name"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: float

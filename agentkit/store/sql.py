@@ -1,0 +1,539 @@
+"""The SQL store: SQLite (embedded default) and PostgreSQL through one code path.
+
+Written against SQLAlchemy Core over the SQLModel tables so that both databases
+run the same statements. Every method is one short transaction; the hot path,
+`SQLStore.append_step`, is a single INSERT and COMMIT.
+
+SQLite specifics: WAL journal, ``synchronous=NORMAL`` (a killed process loses
+nothing; a power cut may lose the last commits), a busy timeout so that several
+processes can share one file, and ``BEGIN IMMEDIATE`` for write transactions so
+that two writers queue on the lock instead of failing on an upgrade.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    case,
+    create_engine,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from agentkit.errors import ConfigError, TokenNotFound
+from agentkit.store._base import Store
+from agentkit.store._records import (
+    TERMINAL_RUN_STATUSES,
+    EventRecord,
+    RunRecord,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+    TokenRecord,
+    TokenStatus,
+    check_token_completable,
+    error_json,
+)
+from agentkit.store._tables import EventRow, RunRow, StepRow, TokenRow
+
+__all__ = ["DEFAULT_DATABASE_URL", "SQLStore"]
+
+DEFAULT_DATABASE_URL = "sqlite:///.agentkit/agentkit.db"
+
+_runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
+_steps = StepRow.__table__  # type: ignore[attr-defined]  # same
+_tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
+_events = EventRow.__table__  # type: ignore[attr-defined]  # same
+_TABLES = [_runs, _steps, _tokens, _events]
+
+_READ_ONLY = "agentkit_read_only"
+
+
+def _claimable(now: float) -> Any:
+    """SQL twin of `agentkit.store._records.is_claimable`."""
+    return or_(
+        _runs.c.status == "queued",
+        and_(_runs.c.status == "waiting", _runs.c.wake_at <= now),
+        and_(_runs.c.status == "running", _runs.c.lease_expires_at < now),
+    )
+
+
+def _wake(conn: Connection, run_id: str, now: float) -> None:
+    """Deliver a wake-up: bump ``wake_seq``; a waiting run becomes queued."""
+    conn.execute(
+        update(_runs)
+        .where(_runs.c.id == run_id, _runs.c.status.not_in(TERMINAL_RUN_STATUSES))
+        .values(
+            wake_seq=_runs.c.wake_seq + 1,
+            status=case((_runs.c.status == "waiting", "queued"), else_=_runs.c.status),
+            updated_at=now,
+        )
+    )
+
+
+def _close_wait(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    status: StepStatus,
+    now: float,
+    output: str | None,
+    error: str | None,
+) -> bool:
+    result = conn.execute(
+        update(_steps)
+        .where(_steps.c.run_id == run_id, _steps.c.key == key, _steps.c.status == "waiting")
+        .values(status=status, output=output, error=error, ended_at=now)
+    )
+    return result.rowcount == 1
+
+
+def _run(row: Any) -> RunRecord:
+    return RunRecord(**row._mapping)
+
+
+def _step(row: Any) -> StepRecord:
+    values = dict(row._mapping)
+    values.pop("id", None)
+    return StepRecord(**values)
+
+
+def _token(row: Any) -> TokenRecord:
+    return TokenRecord(**row._mapping)
+
+
+class SQLStore(Store):
+    """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
+
+    Args:
+        url: SQLAlchemy database URL. ``sqlite:///path.db`` creates the parent
+            folder; ``sqlite://`` is a private in-memory database;
+            ``postgresql+psycopg://...`` needs the ``postgres`` extra.
+        create_tables: create missing tables on open.
+    """
+
+    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, create_tables: bool = True) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigError(f"database URL {url!r} is not a valid SQLAlchemy URL") from exc
+        self.url = url
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._engine = self._make_engine(parsed.database) if self.is_sqlite else self._other(url)
+        if create_tables:
+            RunRow.metadata.create_all(self._engine, tables=_TABLES)
+
+    def _make_engine(self, database: str | None) -> Engine:
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{database}", connect_args={"timeout": 30})
+        else:
+            engine = create_engine(
+                "sqlite://",
+                connect_args={"check_same_thread": False},
+                poolclass=StaticPool,
+            )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # We issue BEGIN ourselves (below); the driver must not.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            read_only = conn.get_execution_options().get(_READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        return engine
+
+    @staticmethod
+    def _other(url: str) -> Engine:
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"the driver for {url.split('://', 1)[0]!r} is not installed "
+                f"({exc.name}); for PostgreSQL install agentkit[postgres]"
+            ) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_READ_ONLY: True})
+            yield conn
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- runs ---------------------------------------------------------------
+
+    def create_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(_runs).values(**dataclasses.asdict(run)))
+            return run, True
+        except IntegrityError:
+            if run.idempotency_key is None:
+                raise
+        with self._read() as conn:
+            row = conn.execute(
+                select(_runs).where(
+                    _runs.c.function_id == run.function_id,
+                    _runs.c.idempotency_key == run.idempotency_key,
+                )
+            ).one()
+        return _run(row), False
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._read() as conn:
+            row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+        return None if row is None else _run(row)
+
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        function_id: str | None = None,
+        parent_run_id: str | None = None,
+        limit: int = 50,
+    ) -> list[RunRecord]:
+        query = select(_runs).order_by(_runs.c.created_at.desc(), _runs.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(_runs.c.status == status)
+        if function_id is not None:
+            query = query.where(_runs.c.function_id == function_id)
+        if parent_run_id is not None:
+            query = query.where(_runs.c.parent_run_id == parent_run_id)
+        with self._read() as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+    def due_run_ids(
+        self,
+        now: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[str]:
+        query = (
+            select(_runs.c.id)
+            .where(_claimable(now))
+            .order_by(_runs.c.created_at, _runs.c.id)
+            .limit(limit)
+        )
+        if function_ids is not None:
+            query = query.where(_runs.c.function_id.in_(list(function_ids)))
+        if root_run_id is not None:
+            query = query.where(
+                or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id)
+            )
+        with self._read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def claim_run(
+        self, run_id: str, owner: str, now: float, lease_expires_at: float
+    ) -> RunRecord | None:
+        with self._write() as conn:
+            result = conn.execute(
+                update(_runs)
+                .where(_runs.c.id == run_id, _claimable(now))
+                .values(
+                    status="running",
+                    lease_owner=owner,
+                    lease_expires_at=lease_expires_at,
+                    started_at=case(
+                        (_runs.c.started_at.is_(None), now), else_=_runs.c.started_at
+                    ),
+                    executions=_runs.c.executions + 1,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            return _run(conn.execute(select(_runs).where(_runs.c.id == run_id)).one())
+
+    def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
+        with self._write() as conn:
+            result = conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id == run_id,
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                )
+                .values(lease_expires_at=lease_expires_at)
+            )
+        return result.rowcount == 1
+
+    def suspend_run(
+        self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
+    ) -> bool:
+        with self._write() as conn:
+            result = conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id == run_id,
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                    _runs.c.wake_seq == wake_seq,
+                )
+                .values(
+                    status="waiting",
+                    wake_at=wake_at,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+        return result.rowcount == 1
+
+    def release_run(self, run_id: str, owner: str, now: float) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id == run_id,
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                )
+                .values(status="queued", lease_owner=None, lease_expires_at=None, updated_at=now)
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        owner: str,
+        status: RunStatus,
+        now: float,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        with self._write() as conn:
+            result = conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id == run_id,
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                )
+                .values(
+                    status=status,
+                    output=output,
+                    error=error,
+                    ended_at=now,
+                    updated_at=now,
+                    wake_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+            if result.rowcount != 1:
+                return False
+            run = conn.execute(
+                select(_runs.c.parent_run_id, _runs.c.parent_step_key).where(_runs.c.id == run_id)
+            ).one()
+            if run.parent_run_id is not None:
+                step_status: StepStatus = "completed" if status == "completed" else "failed"
+                if _close_wait(
+                    conn, run.parent_run_id, run.parent_step_key, step_status, now, output, error
+                ):
+                    _wake(conn, run.parent_run_id, now)
+        return True
+
+    def cancel_run(self, run_id: str, now: float) -> bool:
+        with self._write() as conn:
+            top = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+            if top is None or top.status in TERMINAL_RUN_STATUSES:
+                return False
+            family, frontier = [run_id], [run_id]
+            while frontier:
+                frontier = list(
+                    conn.execute(
+                        select(_runs.c.id).where(_runs.c.parent_run_id.in_(frontier))
+                    ).scalars()
+                )
+                family.extend(frontier)
+            conn.execute(
+                update(_runs)
+                .where(_runs.c.id.in_(family), _runs.c.status.not_in(TERMINAL_RUN_STATUSES))
+                .values(
+                    status="cancelled",
+                    ended_at=now,
+                    updated_at=now,
+                    wake_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+            conn.execute(
+                update(_tokens)
+                .where(_tokens.c.run_id.in_(family), _tokens.c.status == "pending")
+                .values(status="cancelled")
+            )
+            if top.parent_run_id is not None:
+                error = error_json("RunCancelledError", f"child run {run_id!r} was cancelled")
+                if _close_wait(
+                    conn, top.parent_run_id, top.parent_step_key, "failed", now, None, error
+                ):
+                    _wake(conn, top.parent_run_id, now)
+        return True
+
+    # -- journal ------------------------------------------------------------
+
+    def load_journal(self, run_id: str) -> list[StepRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                select(_steps).where(_steps.c.run_id == run_id).order_by(_steps.c.seq)
+            )
+            return [_step(row) for row in rows]
+
+    def append_step(self, step: StepRecord, token: TokenRecord | None = None) -> StepRecord:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(_steps).values(**dataclasses.asdict(step)))
+                if token is not None:
+                    conn.execute(insert(_tokens).values(**dataclasses.asdict(token)))
+            return step
+        except IntegrityError:
+            existing = self._get_step(step.run_id, step.key)
+            if existing is None:
+                raise
+            return existing
+
+    def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
+        try:
+            with self._write() as conn:
+                conn.execute(insert(_steps).values(**dataclasses.asdict(wait)))
+                conn.execute(insert(_runs).values(**dataclasses.asdict(child)))
+            return wait
+        except IntegrityError:
+            existing = self._get_step(wait.run_id, wait.key)
+            if existing is None:
+                raise
+            return existing
+
+    def _get_step(self, run_id: str, key: str) -> StepRecord | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(_steps).where(_steps.c.run_id == run_id, _steps.c.key == key)
+            ).first()
+        return None if row is None else _step(row)
+
+    def resolve_wait(
+        self,
+        run_id: str,
+        key: str,
+        status: StepStatus,
+        now: float,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+    ) -> StepRecord | None:
+        with self._write() as conn:
+            if not _close_wait(conn, run_id, key, status, now, output, error):
+                return None
+            conn.execute(
+                update(_tokens)
+                .where(
+                    _tokens.c.run_id == run_id,
+                    _tokens.c.step_key == key,
+                    _tokens.c.status == "pending",
+                )
+                .values(status="expired")
+            )
+            row = conn.execute(
+                select(_steps).where(_steps.c.run_id == run_id, _steps.c.key == key)
+            ).one()
+        return _step(row)
+
+    # -- tokens -------------------------------------------------------------
+
+    def get_token(self, token: str) -> TokenRecord | None:
+        with self._read() as conn:
+            row = conn.execute(select(_tokens).where(_tokens.c.token == token)).first()
+        return None if row is None else _token(row)
+
+    def list_tokens(
+        self, *, status: TokenStatus | None = None, run_id: str | None = None, limit: int = 100
+    ) -> list[TokenRecord]:
+        query = select(_tokens).order_by(_tokens.c.created_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(_tokens.c.status == status)
+        if run_id is not None:
+            query = query.where(_tokens.c.run_id == run_id)
+        with self._read() as conn:
+            return [_token(row) for row in conn.execute(query)]
+
+    def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
+        with self._write() as conn:
+            row = conn.execute(select(_tokens).where(_tokens.c.token == token)).first()
+            if row is None:
+                raise TokenNotFound("no such token (it may be mistyped or from another database)")
+            record = _token(row)
+            run_row = conn.execute(select(_runs).where(_runs.c.id == record.run_id)).first()
+            check_token_completable(record, None if run_row is None else _run(run_row), now)
+            conn.execute(
+                update(_tokens)
+                .where(_tokens.c.token == token)
+                .values(status="completed", payload=payload, completed_at=now)
+            )
+            _close_wait(conn, record.run_id, record.step_key, "completed", now, payload, None)
+            _wake(conn, record.run_id, now)
+        return dataclasses.replace(record, status="completed", payload=payload, completed_at=now)
+
+    # -- events -------------------------------------------------------------
+
+    def record_event(
+        self, event: EventRecord, matches: Callable[[StepRecord], bool]
+    ) -> list[str]:
+        woken: list[str] = []
+        with self._write() as conn:
+            conn.execute(insert(_events).values(**dataclasses.asdict(event)))
+            waits = conn.execute(
+                select(_steps).where(
+                    _steps.c.status == "waiting",
+                    _steps.c.kind == "event",
+                    _steps.c.wait_ref == event.name,
+                )
+            )
+            for wait in [_step(row) for row in waits]:
+                if not matches(wait):
+                    continue
+                output = event.as_step_output()
+                if _close_wait(
+                    conn, wait.run_id, wait.key, "completed", event.received_at, output, None
+                ):
+                    _wake(conn, wait.run_id, event.received_at)
+                    woken.append(wait.run_id)
+        return woken
+
+
+def database_url_from_env(explicit: str | None) -> str:
+    """The URL to use: the explicit one, else ``AGENTKIT_DATABASE_URL``, else the default."""
+    return explicit or os.environ.get("AGENTKIT_DATABASE_URL") or DEFAULT_DATABASE_URL
