@@ -4,12 +4,12 @@
 
     AgentkitError
     ├── ConfigError                  bad database URL, bad function definition, bad options
-    ├── UsageError                   an API used in a way it does not support (nested steps, ...)
+    ├── UsageError                   an API used in a way it does not support (nested steps)
     ├── NotFoundError                an id that names nothing (LookupError too)
     │   ├── RunNotFound
     │   └── FunctionNotFound
     ├── NonRetriableError            raised by user code in a step: do not retry
-    ├── StepFailed                   a step exhausted its attempts (journaled; raised again on replay)
+    ├── StepFailed                   a step used up its attempts (journaled, raised again on replay)
     ├── StepSerializationError       a step's result or input cannot round-trip through JSON
     ├── NonDeterminismError          replay asked for a step the journal does not have there
     ├── WaitTimeout                  a wait reached its timeout

@@ -8,14 +8,14 @@ from tests.conftest import NetworkBlocked
 def test_outside_connection_fails_the_test() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        with pytest.raises(NetworkBlocked, match="93.184.215.14"):
+        with pytest.raises(NetworkBlocked, match=r"93\.184\.215\.14"):
             sock.connect(("93.184.215.14", 443))
     finally:
         sock.close()
 
 
 def test_dns_lookup_fails_the_test() -> None:
-    with pytest.raises(NetworkBlocked, match="api.openai.com"):
+    with pytest.raises(NetworkBlocked, match=r"api\.openai\.com"):
         socket.getaddrinfo("api.openai.com", 443)
 
 

@@ -26,7 +26,6 @@ from agentkit.durable._serde import adapter_for, fingerprint, load, return_annot
 from agentkit.errors import (
     EventTimeout,
     NonRetriableError,
-    StepFailed,
     StepSerializationError,
     TokenTimeout,
     UsageError,
@@ -87,7 +86,7 @@ class Context:
     @property
     def is_replaying(self) -> bool:
         """True while journaled steps remain to be replayed in this execution."""
-        return bool(self.step._ex.journal.unconsumed())
+        return self.step._ex.journal.has_unconsumed()
 
 
 class Steps:
@@ -134,7 +133,11 @@ class Steps:
         entry = ex.journal.lookup(key, "run", fingerprint(args, kwargs))
         if entry is None:
             await ex.before_live(key, "run")
-            entry = await self._run_live(key, fn, args, kwargs, adapter)
+            ex.live_step_started()
+            try:
+                entry = await self._run_live(key, fn, args, kwargs, adapter)
+            finally:
+                ex.live_step_ended()
         if entry.status == "failed":
             raise ex.step_failed(entry)
         return cast(T, load(adapter, entry.output or "null", f"step {key!r}"))
@@ -168,8 +171,13 @@ class Steps:
                 current_step.reset(scope)
 
         record = StepRecord(
-            run_id=ex.run.id, key=key, kind="run", status="completed", seq=seq,
-            fingerprint=fingerprint(args, kwargs), started_at=started,
+            run_id=ex.run.id,
+            key=key,
+            kind="run",
+            status="completed",
+            seq=seq,
+            fingerprint=fingerprint(args, kwargs),
+            started_at=started,
         )
         try:
             value = await self._attempts(attempt)
@@ -250,12 +258,16 @@ class Steps:
         if entry.wake_at is None or entry.wake_at > ex.clock.now():
             raise ex.suspend(entry)
         if entry.kind == "sleep":
-            resolved = ex.store.resolve_wait(entry.run_id, entry.key, "completed",
-                                             ex.clock.now(), output="null")
+            resolved = ex.store.resolve_wait(
+                entry.run_id, entry.key, "completed", ex.clock.now(), output="null"
+            )
         else:
             error_type = {"token": TokenTimeout, "event": EventTimeout}[entry.kind].__name__
             resolved = ex.store.resolve_wait(
-                entry.run_id, entry.key, "failed", ex.clock.now(),
+                entry.run_id,
+                entry.key,
+                "failed",
+                ex.clock.now(),
                 error=error_json(error_type, f"no answer before {entry.wake_at:.3f}"),
             )
         if resolved is None:  # resolved concurrently by a token, event or child
@@ -265,8 +277,14 @@ class Steps:
 
     def _waiting(self, key: str, kind: StepKind, seq: int, fp: str, **fields: Any) -> StepRecord:
         return StepRecord(
-            run_id=self._ex.run.id, key=key, kind=kind, status="waiting", seq=seq,
-            fingerprint=fp, started_at=self._ex.clock.now(), **fields,
+            run_id=self._ex.run.id,
+            key=key,
+            kind=kind,
+            status="waiting",
+            seq=seq,
+            fingerprint=fp,
+            started_at=self._ex.clock.now(),
+            **fields,
         )
 
     async def sleep(self, step_id: str, duration: timedelta | float) -> None:
@@ -287,8 +305,10 @@ class Steps:
         key = self._ex.journal.next_key(step_id)
         fp = fingerprint("sleep")  # the deadline may be computed from the clock
         await self._wait(
-            key, "sleep", fp, lambda seq: (self._waiting(key, "sleep", seq, fp, wake_at=wake_at),
-                                           None, None)
+            key,
+            "sleep",
+            fp,
+            lambda seq: (self._waiting(key, "sleep", seq, fp, wake_at=wake_at), None, None),
         )
 
     async def create_token(
@@ -306,7 +326,9 @@ class Steps:
         ex = self._ex
         ex.enter(step_id)
         key = ex.journal.next_key(step_id)
-        json_schema = None if schema is None else adapter_for(schema, f"token {key!r}").json_schema()
+        json_schema = (
+            None if schema is None else adapter_for(schema, f"token {key!r}").json_schema()
+        )
         fp = fingerprint("token", json_schema)
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
@@ -314,25 +336,48 @@ class Steps:
             expires = None if timeout is None else now + _seconds(timeout)
             value = new_token()
             token = TokenRecord(
-                token=value, run_id=ex.run.id, step_key=key, status="pending", created_at=now,
-                expires_at=expires, description=description,
+                token=value,
+                run_id=ex.run.id,
+                step_key=key,
+                status="pending",
+                created_at=now,
+                expires_at=expires,
+                description=description,
                 schema=None if json_schema is None else json.dumps(json_schema),
             )
-            return self._waiting(key, "token", seq, fp, wake_at=expires, wait_ref=value), token, None
+            return (
+                self._waiting(key, "token", seq, fp, wake_at=expires, wait_ref=value),
+                token,
+                None,
+            )
 
         entry = await self._wait(key, "token", fp, make, suspend=False)
-        return Token(value=entry.wait_ref or "", step_key=key, expires_at=entry.wake_at,
-                     description=description)
+        return Token(
+            value=entry.wait_ref or "",
+            step_key=key,
+            expires_at=entry.wake_at,
+            description=description,
+        )
 
     @overload
     async def wait_for_token(
-        self, step: str, *, timeout: timedelta | float | None = ..., schema: type[T],
-        description: str | None = ..., on_timeout: OnTimeout = ...,
+        self,
+        step: str,
+        *,
+        timeout: timedelta | float | None = ...,
+        schema: type[T],
+        description: str | None = ...,
+        on_timeout: OnTimeout = ...,
     ) -> T: ...
     @overload
     async def wait_for_token(
-        self, step: str | Token, *, timeout: timedelta | float | None = ..., schema: Any = ...,
-        description: str | None = ..., on_timeout: OnTimeout = ...,
+        self,
+        step: str | Token,
+        *,
+        timeout: timedelta | float | None = ...,
+        schema: Any = ...,
+        description: str | None = ...,
+        on_timeout: OnTimeout = ...,
     ) -> Any: ...
 
     async def wait_for_token(
@@ -353,8 +398,12 @@ class Steps:
         Raises:
             TokenTimeout: nobody completed it in time (unless ``on_timeout="none"``).
         """
-        token = step if isinstance(step, Token) else await self.create_token(
-            step, timeout=timeout, schema=schema, description=description
+        token = (
+            step
+            if isinstance(step, Token)
+            else await self.create_token(
+                step, timeout=timeout, schema=schema, description=description
+            )
         )
         entry = self._settle(self._ex.journal.entries[token.step_key])
         if entry.status == "failed":
@@ -390,8 +439,9 @@ class Steps:
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
             deadline = None if timeout is None else ex.clock.now() + _seconds(timeout)
-            wait = self._waiting(key, "event", seq, fp, wake_at=deadline, wait_ref=name,
-                                 wait_match=match_json)
+            wait = self._waiting(
+                key, "event", seq, fp, wake_at=deadline, wait_ref=name, wait_match=match_json
+            )
             return wait, None, None
 
         entry = await self._wait(key, "event", fp, make)
@@ -401,8 +451,7 @@ class Steps:
             raise EventTimeout(entry.key, f"no event {name!r} matching {match_json} arrived")
         return Event.model_validate_json(entry.output or "{}")
 
-    async def invoke(self, step_id: str, function: DurableFunction[..., T], /,
-                     **input: Any) -> T:
+    async def invoke(self, step_id: str, function: DurableFunction[..., T], /, **input: Any) -> T:
         """Start ``function`` as a child run and suspend until it ends; return its output.
 
         Raises:
@@ -419,8 +468,14 @@ class Steps:
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
             now = ex.clock.now()
             child = RunRecord(
-                id=new_id("run"), function_id=function.id, status="queued", input=input_json,
-                created_at=now, updated_at=now, parent_run_id=ex.run.id, parent_step_key=key,
+                id=new_id("run"),
+                function_id=function.id,
+                status="queued",
+                input=input_json,
+                created_at=now,
+                updated_at=now,
+                parent_run_id=ex.run.id,
+                parent_step_key=key,
                 root_run_id=ex.run.root_run_id or ex.run.id,
             )
             return self._waiting(key, "invoke", seq, fp, wait_ref=child.id), None, child
@@ -429,4 +484,3 @@ class Steps:
         if entry.status == "failed":
             raise ex.step_failed(entry)
         return cast(T, load(function.output_adapter, entry.output or "null", f"child of {key!r}"))
-

@@ -35,7 +35,7 @@ current_step: contextvars.ContextVar[tuple[str, str] | None] = contextvars.Conte
 _QUIESCE_ROUNDS = 50
 
 
-class Suspended(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class Suspended(BaseException):
     """Ends the current execution because the run now waits.
 
     A `BaseException` so that ``except Exception`` in user code lets it through.
@@ -61,6 +61,17 @@ class Execution:
     stop_reason: StopReason | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     main_task: asyncio.Task[Any] | None = None
+    live_steps: int = 0
+    steps_settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def live_step_started(self) -> None:
+        self.live_steps += 1
+        self.steps_settled.clear()
+
+    def live_step_ended(self) -> None:
+        self.live_steps -= 1
+        if self.live_steps == 0:
+            self.steps_settled.set()
 
     def enter(self, step_id: str) -> None:
         """Bookkeeping at the start of every ``ctx.step`` call."""
@@ -81,7 +92,7 @@ class Execution:
 
     async def before_live(self, key: str, kind: StepKind) -> None:
         """Called before a step runs live: refuse it if replay has diverged."""
-        if not self.journal.unconsumed():
+        if not self.journal.has_unconsumed():
             return
         # Branches of an asyncio.gather may not have replayed their journaled
         # steps yet. Let them run until nothing changes, then judge.

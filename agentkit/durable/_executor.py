@@ -74,8 +74,13 @@ class Executor:
         function = kit.get_function(run.function_id)
         journal = Journal.load(run.id, kit.store.load_journal(run.id))
         ex = Execution(
-            kit=kit, function=function, run=run, store=kit.store, clock=kit.clock,
-            journal=journal, owner=self.owner,
+            kit=kit,
+            function=function,
+            run=run,
+            store=kit.store,
+            clock=kit.clock,
+            journal=journal,
+            owner=self.owner,
         )
         self.execution = ex
         ctx = Context(run_id=run.id, function_id=function.id, step=Steps(ex, function.retry))
@@ -107,7 +112,7 @@ class Executor:
             return False
         finally:
             heartbeat.cancel()
-            await self._cancel_branches(ex)
+            await self._end_branches(ex)
         kit.store.finish_run(run.id, self.owner, "completed", kit.clock.now(), output=output_json)
         kit._notify()
         logger.info("run %s completed", run.id)
@@ -132,8 +137,16 @@ class Executor:
         kit.store.finish_run(self.run.id, self.owner, "failed", kit.clock.now(), error=error)
         kit._notify()
 
-    async def _cancel_branches(self, ex: Execution) -> None:
-        """Stop gather/TaskGroup branches still running after the function ended."""
+    async def _end_branches(self, ex: Execution) -> None:
+        """Stop gather/TaskGroup branches still running after the function ended.
+
+        Steps already running in other branches are let finish first, so their
+        results are journaled rather than thrown away and paid for again (a
+        sync step in a thread could not be cancelled anyway). Further step calls
+        in those branches see the suspension and stop.
+        """
+        if ex.live_steps and ex.stop_reason is None:
+            await ex.steps_settled.wait()
         pending = [task for task in ex.tasks if not task.done()]
         for task in pending:
             task.cancel()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
@@ -49,7 +49,8 @@ class RetryPolicy:
     def delay(self, failed_attempts: int) -> float:
         """Seconds to wait after ``failed_attempts`` failures."""
         base = min(self.max_backoff, self.initial_backoff * 2 ** (failed_attempts - 1))
-        return base + (random.uniform(0, self.jitter) if self.jitter else 0.0)  # noqa: S311
+        jitter = random.uniform(0, self.jitter) if self.jitter else 0.0
+        return float(base + jitter)
 
 
 class DurableFunction(Generic[P, R]):
@@ -63,7 +64,7 @@ class DurableFunction(Generic[P, R]):
 
     def __init__(
         self,
-        fn: Callable[Concatenate[Context, P], Awaitable[R]],
+        fn: Callable[Concatenate[Context, P], Coroutine[Any, Any, R]],
         function_id: str,
         retry: RetryPolicy,
     ) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import jsonschema
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# What `AgentKit.function` decorates: ``async def f(ctx: Context, ...) -> R``.
+UserFunction = Callable[Concatenate["Context", P], Coroutine[Any, Any, R]]
 
 
 def event_matches(match: Mapping[str, Any], data: Any) -> bool:
@@ -147,13 +149,11 @@ class AgentKit:
 
     def function(
         self,
-        id: str | None = None,  # noqa: A002 - the public name in the issue's API
+        id: str | None = None,
         *,
         retries: int = 3,
         retry: RetryPolicy | None = None,
-    ) -> Callable[
-        [Callable[Concatenate[Context, P], Awaitable[R]]], DurableFunction[P, R]
-    ]:
+    ) -> Callable[[UserFunction[P, R]], DurableFunction[P, R]]:
         """Register ``async def f(ctx, ...)`` as a durable function.
 
         Args:
@@ -162,9 +162,7 @@ class AgentKit:
             retry: a full `RetryPolicy`, instead of ``retries``.
         """
 
-        def register(
-            fn: Callable[Concatenate[Context, P], Awaitable[R]],
-        ) -> DurableFunction[P, R]:
+        def register(fn: UserFunction[P, R]) -> DurableFunction[P, R]:
             if not asyncio.iscoroutinefunction(fn):
                 raise ConfigError(f"durable function {fn!r} must be an `async def` function")
             function_id = id or fn.__name__
@@ -185,7 +183,9 @@ class AgentKit:
 
     def _check_registered(self, function: DurableFunction[..., Any]) -> None:
         if not isinstance(function, DurableFunction):
-            raise ConfigError(f"{function!r} is not a durable function; decorate it with @kit.function()")
+            raise ConfigError(
+                f"{function!r} is not a durable function; decorate it with @kit.function()"
+            )
         if self.functions.get(function.id) is not function:
             raise ConfigError(f"durable function {function.id!r} is registered on another kit")
 
@@ -207,8 +207,12 @@ class AgentKit:
         self._check_registered(function)
         now = self.clock.now()
         record = RunRecord(
-            id=new_id("run"), function_id=function.id, status="queued",
-            input=function.input_codec.encode(args, input), created_at=now, updated_at=now,
+            id=new_id("run"),
+            function_id=function.id,
+            status="queued",
+            input=function.input_codec.encode(args, input),
+            created_at=now,
+            updated_at=now,
             idempotency_key=idempotency_key,
         )
         stored, _created = self.store.create_run(record)
@@ -330,8 +334,9 @@ class AgentKit:
         """
         data_json = pydantic_core.to_json(data).decode()
         parsed = json.loads(data_json)
-        event = EventRecord(id=new_id("evt"), name=name, data=data_json,
-                            received_at=self.clock.now())
+        event = EventRecord(
+            id=new_id("evt"), name=name, data=data_json, received_at=self.clock.now()
+        )
 
         def matches(wait: StepRecord) -> bool:
             return event_matches(json.loads(wait.wait_match or "{}"), parsed)

@@ -56,9 +56,7 @@ class Journal:
         if entry is None:
             return None
         if entry.kind != kind:
-            raise NonDeterminismError(
-                self.run_id, describe(key, entry.kind), describe(key, kind)
-            )
+            raise NonDeterminismError(self.run_id, describe(key, entry.kind), describe(key, kind))
         if entry.fingerprint != fingerprint:
             raise NonDeterminismError(
                 self.run_id,
@@ -67,6 +65,10 @@ class Journal:
             )
         self.consumed.add(key)
         return entry
+
+    def has_unconsumed(self) -> bool:
+        """Whether journaled entries remain to be replayed (O(1): on the hot path)."""
+        return len(self.consumed) < len(self.entries)
 
     def unconsumed(self) -> list[StepRecord]:
         """Journaled entries this execution has not asked for yet, in seq order."""
@@ -81,6 +83,8 @@ class Journal:
             NonDeterminismError: the journal still holds a step the code did not
                 ask for, so the code now takes another path than it did.
         """
+        if not self.has_unconsumed():
+            return
         left = self.unconsumed()
         if left:
             first = left[0]

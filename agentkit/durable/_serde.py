@@ -131,7 +131,9 @@ class InputCodec:
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise ConfigError(f"bad input for durable function {self._function_id!r}: {exc}") from exc
+            raise ConfigError(
+                f"bad input for durable function {self._function_id!r}: {exc}"
+            ) from exc
         out: dict[str, Any] = {}
         for name, value in bound.arguments.items():
             try:

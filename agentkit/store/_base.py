@@ -176,9 +176,7 @@ class Store(ABC):
     # -- events -------------------------------------------------------------
 
     @abstractmethod
-    def record_event(
-        self, event: EventRecord, matches: Callable[[StepRecord], bool]
-    ) -> list[str]:
+    def record_event(self, event: EventRecord, matches: Callable[[StepRecord], bool]) -> list[str]:
         """Store an event and resolve every open wait for it that ``matches``.
 
         Returns the ids of the runs woken.
@@ -188,4 +186,3 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release connections."""
-

@@ -111,8 +111,12 @@ class EventRecord:
     def as_step_output(self) -> str:
         """The JSON a matched ``wait_for_event`` step journals and returns."""
         return json.dumps(
-            {"id": self.id, "name": self.name, "data": json.loads(self.data),
-             "received_at": self.received_at}
+            {
+                "id": self.id,
+                "name": self.name,
+                "data": json.loads(self.data),
+                "received_at": self.received_at,
+            }
         )
 
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-# SQLModel's metaclass accepts ``table=True``; mypy cannot see that.
-# __tablename__ is a declared_attr in SQLModel's stubs, hence the ignores below.
-
 
 class RunRow(SQLModel, table=True):
-    __tablename__ = "agentkit_runs"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __tablename__ = "agentkit_runs"
     __table_args__ = (
         UniqueConstraint("function_id", "idempotency_key", name="uq_runs_idempotency"),
         Index("ix_runs_status_wake", "status", "wake_at"),
@@ -45,7 +42,7 @@ class RunRow(SQLModel, table=True):
 
 
 class StepRow(SQLModel, table=True):
-    __tablename__ = "agentkit_steps"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __tablename__ = "agentkit_steps"
     __table_args__ = (
         UniqueConstraint("run_id", "key", name="uq_steps_run_key"),
         Index("ix_steps_open_waits", "status", "kind", "wait_ref"),
@@ -69,7 +66,7 @@ class StepRow(SQLModel, table=True):
 
 
 class TokenRow(SQLModel, table=True):
-    __tablename__ = "agentkit_tokens"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __tablename__ = "agentkit_tokens"
     __table_args__ = (Index("ix_tokens_run", "run_id"), Index("ix_tokens_status", "status"))
 
     token: str = Field(primary_key=True, max_length=100)
@@ -85,7 +82,7 @@ class TokenRow(SQLModel, table=True):
 
 
 class EventRow(SQLModel, table=True):
-    __tablename__ = "agentkit_events"  # type: ignore[assignment]  # SQLModel declares a declared_attr
+    __tablename__ = "agentkit_events"
     __table_args__ = (Index("ix_events_name", "name"),)
 
     id: str = Field(primary_key=True, max_length=64)

@@ -190,8 +190,9 @@ class InMemoryStore(Store):
                     token.status = "cancelled"
             if top.parent_run_id is not None and top.parent_step_key is not None:
                 error = error_json("RunCancelledError", f"child run {run_id!r} was cancelled")
-                self._close_and_wake(top.parent_run_id, top.parent_step_key, "failed", now,
-                                     None, error)
+                self._close_and_wake(
+                    top.parent_run_id, top.parent_step_key, "failed", now, None, error
+                )
             return True
 
     # -- journal ------------------------------------------------------------
@@ -310,9 +311,7 @@ class InMemoryStore(Store):
 
     # -- events -------------------------------------------------------------
 
-    def record_event(
-        self, event: EventRecord, matches: Callable[[StepRecord], bool]
-    ) -> list[str]:
+    def record_event(self, event: EventRecord, matches: Callable[[StepRecord], bool]) -> list[str]:
         woken: list[str] = []
         with self._lock:
             self._events.append(_copy(event))
@@ -321,9 +320,12 @@ class InMemoryStore(Store):
                     if (step.status, step.kind, step.wait_ref) != ("waiting", "event", event.name):
                         continue
                     if matches(_copy(step)) and self._close_and_wake(
-                        step.run_id, step.key, "completed", event.received_at,
-                        event.as_step_output(), None,
+                        step.run_id,
+                        step.key,
+                        "completed",
+                        event.received_at,
+                        event.as_step_output(),
+                        None,
                     ):
                         woken.append(step.run_id)
         return woken
-

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sqlite3
+import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +64,18 @@ _events = EventRow.__table__  # type: ignore[attr-defined]  # same
 _TABLES = [_runs, _steps, _tokens, _events]
 
 _READ_ONLY = "agentkit_read_only"
+
+# Prebuilt statements executed with a parameter dict: SQLAlchemy compiles each
+# once, where ``insert(...).values(**row)`` would build new bind parameters per call.
+_INSERT_RUN = insert(_runs)
+_INSERT_STEP = insert(_steps)
+_INSERT_TOKEN = insert(_tokens)
+_INSERT_EVENT = insert(_events)
+
+
+def _row(record: Any) -> dict[str, Any]:
+    """A flat record's fields as a parameter dict (``asdict`` deep-copies; no need)."""
+    return dict(vars(record))
 
 
 def _claimable(now: float) -> Any:
@@ -137,6 +151,11 @@ class SQLStore(Store):
         self._engine = self._make_engine(parsed.database) if self.is_sqlite else self._other(url)
         if create_tables:
             RunRow.metadata.create_all(self._engine, tables=_TABLES)
+        self._hot: _HotPath | None = (
+            _HotPath(self._engine)
+            if self.is_sqlite and parsed.database not in (None, "", ":memory:")
+            else None
+        )
 
     def _make_engine(self, database: str | None) -> Engine:
         if database and database != ":memory:":
@@ -188,6 +207,8 @@ class SQLStore(Store):
             yield conn
 
     def close(self) -> None:
+        if self._hot is not None:
+            self._hot.close()
         self._engine.dispose()
 
     # -- runs ---------------------------------------------------------------
@@ -195,7 +216,7 @@ class SQLStore(Store):
     def create_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
         try:
             with self._write() as conn:
-                conn.execute(insert(_runs).values(**dataclasses.asdict(run)))
+                conn.execute(_INSERT_RUN, _row(run))
             return run, True
         except IntegrityError:
             if run.idempotency_key is None:
@@ -249,9 +270,7 @@ class SQLStore(Store):
         if function_ids is not None:
             query = query.where(_runs.c.function_id.in_(list(function_ids)))
         if root_run_id is not None:
-            query = query.where(
-                or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id)
-            )
+            query = query.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
         with self._read() as conn:
             return list(conn.execute(query).scalars())
 
@@ -266,9 +285,7 @@ class SQLStore(Store):
                     status="running",
                     lease_owner=owner,
                     lease_expires_at=lease_expires_at,
-                    started_at=case(
-                        (_runs.c.started_at.is_(None), now), else_=_runs.c.started_at
-                    ),
+                    started_at=case((_runs.c.started_at.is_(None), now), else_=_runs.c.started_at),
                     executions=_runs.c.executions + 1,
                     updated_at=now,
                 )
@@ -414,11 +431,17 @@ class SQLStore(Store):
             return [_step(row) for row in rows]
 
     def append_step(self, step: StepRecord, token: TokenRecord | None = None) -> StepRecord:
+        if token is None and self._hot is not None:
+            if self._hot.insert_step(_row(step)):
+                return step
+            existing = self._get_step(step.run_id, step.key)
+            assert existing is not None, "a unique-key conflict implies a stored step"
+            return existing
         try:
             with self._write() as conn:
-                conn.execute(insert(_steps).values(**dataclasses.asdict(step)))
+                conn.execute(_INSERT_STEP, _row(step))
                 if token is not None:
-                    conn.execute(insert(_tokens).values(**dataclasses.asdict(token)))
+                    conn.execute(_INSERT_TOKEN, _row(token))
             return step
         except IntegrityError:
             existing = self._get_step(step.run_id, step.key)
@@ -429,8 +452,8 @@ class SQLStore(Store):
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         try:
             with self._write() as conn:
-                conn.execute(insert(_steps).values(**dataclasses.asdict(wait)))
-                conn.execute(insert(_runs).values(**dataclasses.asdict(child)))
+                conn.execute(_INSERT_STEP, _row(wait))
+                conn.execute(_INSERT_RUN, _row(child))
             return wait
         except IntegrityError:
             existing = self._get_step(wait.run_id, wait.key)
@@ -509,12 +532,10 @@ class SQLStore(Store):
 
     # -- events -------------------------------------------------------------
 
-    def record_event(
-        self, event: EventRecord, matches: Callable[[StepRecord], bool]
-    ) -> list[str]:
+    def record_event(self, event: EventRecord, matches: Callable[[StepRecord], bool]) -> list[str]:
         woken: list[str] = []
         with self._write() as conn:
-            conn.execute(insert(_events).values(**dataclasses.asdict(event)))
+            conn.execute(_INSERT_EVENT, _row(event))
             waits = conn.execute(
                 select(_steps).where(
                     _steps.c.status == "waiting",
@@ -532,6 +553,62 @@ class SQLStore(Store):
                     _wake(conn, wait.run_id, event.received_at)
                     woken.append(wait.run_id)
         return woken
+
+
+class _HotPath:
+    """Appends steps to a SQLite file on one long-lived DBAPI connection per thread.
+
+    Appending a step is the hot path of every durable run. SQLAlchemy still
+    compiles the INSERT (from the same table as everywhere else); only the
+    per-transaction machinery (pool checkout, events) is skipped, which on
+    SQLite costs more than the insert itself.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        compiled = _INSERT_STEP.compile(
+            dialect=engine.dialect, column_keys=[c.name for c in _steps.columns if c.name != "id"]
+        )
+        self._sql = str(compiled)
+        self._order = list(compiled.positiontup or [])
+        self._engine = engine
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._engine.raw_connection()  # pragmas applied by the connect event
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def insert_step(self, row: dict[str, Any]) -> bool:
+        """Insert one step in its own transaction; False on a key conflict."""
+        conn = self._connection()
+        cursor = conn.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.execute(self._sql, tuple(row[name] for name in self._order))
+            except sqlite3.IntegrityError:
+                cursor.execute("ROLLBACK")
+                return False
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+            return True
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+        self._local = threading.local()
 
 
 def database_url_from_env(explicit: str | None) -> str:

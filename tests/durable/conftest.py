@@ -16,7 +16,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture(params=["sqlite", "memory"])
 def kit(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[AgentKit]:
-    store = SQLStore(f"sqlite:///{tmp_path}/kit.db") if request.param == "sqlite" else InMemoryStore()
+    store = (
+        SQLStore(f"sqlite:///{tmp_path}/kit.db") if request.param == "sqlite" else InMemoryStore()
+    )
     kit = AgentKit(store=store, clock=clock, lease_ttl=30.0)
     yield kit
     kit.close()

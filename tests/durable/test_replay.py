@@ -63,9 +63,7 @@ async def test_changed_kind_is_a_divergence(kit: AgentKit, clock: ManualClock) -
         await ctx.step.sleep("wait", 50)
 
     error = await _suspend_then_change(kit, clock, version, flow)
-    assert "the journal has step 'x' (run), but the code asked for step 'x' (sleep)" in str(
-        error
-    )
+    assert "the journal has step 'x' (run), but the code asked for step 'x' (sleep)" in str(error)
 
 
 async def test_removed_step_is_a_divergence(kit: AgentKit, clock: ManualClock) -> None:

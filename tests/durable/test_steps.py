@@ -17,7 +17,6 @@ from agentkit import (
     RetryPolicy,
     RunFailedError,
     StepFailed,
-    UsageError,
 )
 from tests.durable.conftest import drain
 
@@ -38,12 +37,18 @@ async def test_repeated_ids_get_counted_keys_in_call_order(kit: AgentKit) -> Non
     run = kit.list_runs()[0]
     keys = [(s.key, s.output) for s in kit.journal(run.id)]
     assert keys == [
-        ("fetch", "0"), ("fetch#1", "10"), ("fetch#2", "20"),
-        ("par", "0"), ("par#1", "1"), ("par#2", "2"),
+        ("fetch", "0"),
+        ("fetch#1", "10"),
+        ("fetch#2", "20"),
+        ("par", "0"),
+        ("par#1", "1"),
+        ("par#2", "2"),
     ]
 
 
-async def test_completed_steps_are_not_run_again_on_resume(kit: AgentKit, clock: ManualClock) -> None:
+async def test_completed_steps_are_not_run_again_on_resume(
+    kit: AgentKit, clock: ManualClock
+) -> None:
     executions: list[str] = []
 
     def body(name: str) -> str:
@@ -92,8 +97,12 @@ async def test_result_round_trips_through_json_on_first_run(kit: AgentKit) -> No
         return "ok"
 
     await kit.run(flow)
-    assert seen == [Report(title="t", score=0.5), (1, 2), [1, 2],
-                    datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)]
+    assert seen == [
+        Report(title="t", score=0.5),
+        (1, 2),
+        [1, 2],
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ]
     assert isinstance(seen[0], Report)
 
 
@@ -112,7 +121,9 @@ async def test_non_serializable_result_fails_at_once_naming_the_step(kit: AgentK
     with pytest.raises(RunFailedError) as info:
         await kit.run(flow)
     assert info.value.error_type == "StepSerializationError"
-    assert "step 'grab-lock' returned lock, which is not JSON-serializable" in info.value.error_message
+    assert (
+        "step 'grab-lock' returned lock, which is not JSON-serializable" in info.value.error_message
+    )
     assert attempts == 1
     assert kit.journal(kit.list_runs()[0].id) == []
 

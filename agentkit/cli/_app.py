@@ -1,0 +1,49 @@
+"""The ``agentkit`` command: global options and the command tree."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentkit.cli._boundary import BoundaryGroup, CLIState
+from agentkit.cli._runs import runs_app
+from agentkit.cli._tokens import tokens_app
+from agentkit.cli._worker import worker
+
+app = typer.Typer(
+    name="agentkit",
+    cls=BoundaryGroup,
+    help="Inspect and operate durable agent runs.",
+    no_args_is_help=True,
+    # Locals may hold database URLs with passwords; never print them.
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(runs_app)
+app.add_typer(tokens_app)
+app.command("worker")(worker)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="AGENTKIT_DATABASE_URL",
+            help="SQLAlchemy URL of the database (default: sqlite:///.agentkit/agentkit.db).",
+            show_envvar=True,
+        ),
+    ] = None,
+) -> None:
+    """Inspect and operate durable agent runs."""
+    source = ctx.get_parameter_source("database_url")
+    ctx.obj = CLIState(
+        database_url=database_url,
+        url_from_command_line=source is not None and source.name == "COMMANDLINE",
+    )
+
+
+def main() -> None:
+    """Entry point of the ``agentkit`` console script."""
+    app()
