@@ -164,6 +164,10 @@ class TokenError(AgentkitError):
 class TokenNotFound(TokenError, NotFoundError):
     """No token has this value."""
 
+    def __init__(self, token: str) -> None:
+        shown = token if len(token) <= 16 else token[:16] + "..."
+        super().__init__(f"no token {shown!r} (mistyped, or from another database?)")
+
 
 class TokenAlreadyCompleted(TokenError):
     """The token was completed before; tokens are single-use."""

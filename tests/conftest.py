@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from agentkit.store import InMemoryStore, SQLStore, Store
+
+POSTGRES_URL = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
+STORE_KINDS = ["sqlite", "memory", "postgres"]
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -60,3 +67,22 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _isolated_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Never let a test open the user's default ./.agentkit database."""
     monkeypatch.setenv("AGENTKIT_DATABASE_URL", f"sqlite:///{tmp_path}/default.db")
+
+
+def make_store(kind: str, tmp_path: Path) -> Store:
+    """A fresh, empty store of one kind; PostgreSQL needs AGENTKIT_TEST_POSTGRES_URL."""
+    if kind == "sqlite":
+        return SQLStore(f"sqlite:///{tmp_path}/kit.db")
+    if kind == "memory":
+        return InMemoryStore()
+    if POSTGRES_URL is None:
+        pytest.skip(
+            "PostgreSQL tests need AGENTKIT_TEST_POSTGRES_URL (.ci/postgres.sh sets one up)"
+        )
+    store = SQLStore(POSTGRES_URL)
+    store._engine.dispose()
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql(
+            "TRUNCATE agentkit_runs, agentkit_steps, agentkit_tokens, agentkit_events"
+        )
+    return store

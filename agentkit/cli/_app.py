@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from agentkit.cli._boundary import BoundaryGroup, CLIState
+from agentkit.cli._demo import demo
 from agentkit.cli._runs import runs_app
 from agentkit.cli._tokens import tokens_app
 from agentkit.cli._worker import worker
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
 app.command("worker")(worker)
+app.command("demo")(demo)
 
 
 @app.callback()

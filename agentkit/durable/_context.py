@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, cast, overload
 
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from agentkit.durable._execution import Execution, current_step
 from agentkit.durable._function import DurableFunction, RetryPolicy
@@ -130,12 +129,13 @@ class Steps:
         ex.enter(step_id)
         key = ex.journal.next_key(step_id)
         adapter = adapter_for(return_annotation(fn), f"step {key!r}")
-        entry = ex.journal.lookup(key, "run", fingerprint(args, kwargs))
+        fp = fingerprint(args, kwargs)
+        entry = ex.journal.lookup(key, "run", fp)
         if entry is None:
             await ex.before_live(key, "run")
             ex.live_step_started()
             try:
-                entry = await self._run_live(key, fn, args, kwargs, adapter)
+                entry = await self._run_live(key, fp, fn, args, kwargs, adapter)
             finally:
                 ex.live_step_ended()
         if entry.status == "failed":
@@ -145,6 +145,7 @@ class Steps:
     async def _run_live(
         self,
         key: str,
+        fp: str,
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
@@ -176,7 +177,7 @@ class Steps:
             kind="run",
             status="completed",
             seq=seq,
-            fingerprint=fingerprint(args, kwargs),
+            fingerprint=fp,
             started_at=started,
         )
         try:
@@ -209,6 +210,10 @@ class Steps:
         except Exception as exc:
             if not _retryable(exc) or self._retry.max_attempts <= 1:
                 raise
+        # Imported here: most processes never retry, and start-up time counts
+        # when a crashed run is resumed by a fresh process.
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
         policy, clock = self._retry, self._ex.clock
         await clock.sleep(policy.delay(1))
         retrying = AsyncRetrying(

@@ -9,7 +9,6 @@ import socket
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
-import jsonschema
 import pydantic_core
 
 from agentkit.durable._clock import Clock, SystemClock
@@ -294,7 +293,7 @@ class AgentKit:
         """
         record = self.store.get_token(token)
         if record is None:
-            raise TokenNotFound("no such token (it may be mistyped or from another database)")
+            raise TokenNotFound(token)
         now = self.clock.now()
         check_token_completable(record, self.store.get_run(record.run_id), now)
         try:
@@ -304,6 +303,8 @@ class AgentKit:
                 f"token payload {type(data).__name__} is not JSON-serializable"
             ) from exc
         if record.schema is not None:
+            import jsonschema  # only token completion needs it; keeps start-up fast
+
             validator = jsonschema.Draft202012Validator(json.loads(record.schema))
             errors = sorted(validator.iter_errors(json.loads(payload)), key=lambda e: e.path)
             if errors:

@@ -302,7 +302,7 @@ class InMemoryStore(Store):
         with self._lock:
             record = self._tokens.get(token)
             if record is None:
-                raise TokenNotFound("no such token (it may be mistyped or from another database)")
+                raise TokenNotFound(token)
             check_token_completable(record, self._runs.get(record.run_id), now)
             record.status, record.payload, record.completed_at = "completed", payload, now
             self._close_wait(record.run_id, record.step_key, "completed", now, payload, None)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from agentkit import AgentKit, ManualClock
-from agentkit.store import InMemoryStore, SQLStore
+from tests.conftest import STORE_KINDS, make_store
 
 
 @pytest.fixture
@@ -14,12 +14,9 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=STORE_KINDS)
 def kit(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> Iterator[AgentKit]:
-    store = (
-        SQLStore(f"sqlite:///{tmp_path}/kit.db") if request.param == "sqlite" else InMemoryStore()
-    )
-    kit = AgentKit(store=store, clock=clock, lease_ttl=30.0)
+    kit = AgentKit(store=make_store(request.param, tmp_path), clock=clock, lease_ttl=30.0)
     yield kit
     kit.close()
 

@@ -1,0 +1,29 @@
+"""Every example runs and prints what its docstring promises."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_durable_order(capsys: pytest.CaptureFixture[str]) -> None:
+    example = load("durable_order")
+    assert await example.main() == "reservation-lamp-12 paid 99"
+    assert capsys.readouterr().out == (
+        "waiting for a human: approve 12 x lamp?\nreservation-lamp-12 paid 99\n"
+    )
