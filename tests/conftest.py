@@ -83,6 +83,7 @@ def make_store(kind: str, tmp_path: Path) -> Store:
     store._engine.dispose()
     with store._engine.begin() as conn:
         conn.exec_driver_sql(
-            "TRUNCATE agentkit_runs, agentkit_steps, agentkit_tokens, agentkit_events"
+            "TRUNCATE agentkit_runs, agentkit_steps, agentkit_tokens, agentkit_events, "
+            "agentkit_completions"
         )
     return store

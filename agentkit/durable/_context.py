@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
@@ -31,6 +31,9 @@ from agentkit.errors import (
 )
 from agentkit.store import RunRecord, StepKind, StepRecord, TokenRecord
 from agentkit.store._records import error_json
+
+if TYPE_CHECKING:
+    from agentkit.models import FallbackModel, Model, ModelRequest, ModelResponse, StreamEvent
 
 T = TypeVar("T")
 OnTimeout = Literal["raise", "none"]
@@ -227,6 +230,32 @@ class Steps:
             with try_:
                 return await attempt()
         raise AssertionError("unreachable: tenacity reraises the last error")
+
+    # -- model calls --------------------------------------------------------
+
+    async def infer(
+        self,
+        step_id: str,
+        model: Model | FallbackModel,
+        request: ModelRequest,
+        *,
+        stream: Callable[[StreamEvent], Any] | None = None,
+    ) -> ModelResponse:
+        """Call a model as a durable step; the only way an agent talks to a model.
+
+        Retries, rate limits and failover come from the model (see
+        `agentkit.models.complete`). Every attempt's raw exchange is stored; the
+        journal points at the successful one, and the response is parsed from
+        it — on replay too, so no model is called again. ``stream`` receives
+        text and tool-call deltas as they arrive on the live call.
+
+        Raises:
+            StepFailed: every attempt failed (journaled; raised again on replay).
+            NonDeterminismError: on replay, the request differs from the recorded one.
+        """
+        from agentkit.durable._infer import infer
+
+        return await infer(self._ex, step_id, model, request, stream)
 
     # -- waits --------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from agentkit.errors import (
     TokenPayloadInvalid,
 )
 from agentkit.store import (
+    CompletionRecord,
     EventRecord,
     RunRecord,
     RunStatus,
@@ -257,6 +258,11 @@ class AgentKit:
         """The journal of a run (RunNotFound if the id names none)."""
         self.get_run(run_id)
         return self.store.load_journal(run_id)
+
+    def completions(self, run_id: str) -> list[CompletionRecord]:
+        """Every stored model-call attempt of a run, oldest first."""
+        self.get_run(run_id)
+        return self.store.list_completions(run_id)
 
     def cancel(self, run_id: str) -> bool:
         """Cancel a run that has not ended, with its children and open tokens."""

@@ -2,6 +2,7 @@
 
 from agentkit.store._base import Store
 from agentkit.store._records import (
+    CompletionRecord,
     EventRecord,
     RunRecord,
     RunStatus,
@@ -16,6 +17,7 @@ from agentkit.store.sql import DEFAULT_DATABASE_URL, SQLStore, database_url_from
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "CompletionRecord",
     "EventRecord",
     "InMemoryStore",
     "RunRecord",

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 
 from agentkit.store._records import (
+    CompletionRecord,
     EventRecord,
     RunRecord,
     RunStatus,
@@ -152,6 +153,20 @@ class Store(ABC):
         error: str | None = None,
     ) -> StepRecord | None:
         """Close an open wait (timeout seen during replay); None if already closed."""
+
+    # -- completions --------------------------------------------------------
+
+    @abstractmethod
+    def append_completion(self, completion: CompletionRecord) -> None:
+        """Store one model-call attempt (success or failure)."""
+
+    @abstractmethod
+    def get_completion(self, completion_id: str) -> CompletionRecord | None:
+        """The stored attempt, or None."""
+
+    @abstractmethod
+    def list_completions(self, run_id: str, step_key: str | None = None) -> list[CompletionRecord]:
+        """A run's attempts (optionally one step's), oldest first."""
 
     # -- tokens -------------------------------------------------------------
 

@@ -100,6 +100,43 @@ class TokenRecord:
 
 
 @dataclass
+class CompletionRecord:
+    """One attempt of one model call: the raw exchange, as JSON text, and its cost.
+
+    Never holds API keys or request headers: ``request`` is the JSON body sent,
+    ``headers`` the allow-listed response headers. ``fingerprint`` is the
+    request fingerprint of the ``infer`` step that made the call.
+    """
+
+    id: str
+    run_id: str
+    step_key: str
+    fingerprint: str
+    attempt: int
+    model_index: int
+    provider: str
+    model: str
+    created_at: float
+    request: str | None = None
+    response: str | None = None
+    stream_events: str | None = None
+    status_code: int | None = None
+    headers: str | None = None
+    error: str | None = None
+    latency_ms: float = 0.0
+    waited_s: float = 0.0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether this attempt returned a response (no error)."""
+        return self.error is None
+
+
+@dataclass
 class EventRecord:
     """An event sent to the kit; it wakes waits whose name and filter match."""
 

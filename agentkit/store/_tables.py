@@ -89,3 +89,30 @@ class EventRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     data: str = Field(sa_column=Column(Text, nullable=False))
     received_at: float
+
+
+class CompletionRow(SQLModel, table=True):
+    __tablename__ = "agentkit_completions"
+    __table_args__ = (Index("ix_completions_run_step", "run_id", "step_key"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    run_id: str = Field(max_length=64)
+    step_key: str = Field(max_length=300)
+    fingerprint: str = Field(max_length=64)
+    attempt: int
+    model_index: int
+    provider: str = Field(max_length=50)
+    model: str = Field(max_length=200)
+    created_at: float
+    request: str | None = Field(default=None, sa_column=Column(Text))
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    stream_events: str | None = Field(default=None, sa_column=Column(Text))
+    status_code: int | None = None
+    headers: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    latency_ms: float = 0.0
+    waited_s: float = 0.0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None

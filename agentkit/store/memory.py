@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from agentkit.errors import TokenNotFound
 from agentkit.store._base import Store
 from agentkit.store._records import (
+    CompletionRecord,
     EventRecord,
     RunRecord,
     RunStatus,
@@ -39,6 +40,7 @@ class InMemoryStore(Store):
         self._steps: dict[str, dict[str, StepRecord]] = {}
         self._tokens: dict[str, TokenRecord] = {}
         self._events: list[EventRecord] = []
+        self._completions: dict[str, CompletionRecord] = {}
 
     # -- runs ---------------------------------------------------------------
 
@@ -278,6 +280,27 @@ class InMemoryStore(Store):
                 if (token.run_id, token.step_key, token.status) == (run_id, key, "pending"):
                     token.status = "expired"
             return _copy(step)
+
+    # -- completions --------------------------------------------------------
+
+    def append_completion(self, completion: CompletionRecord) -> None:
+        with self._lock:
+            self._completions[completion.id] = _copy(completion)
+
+    def get_completion(self, completion_id: str) -> CompletionRecord | None:
+        with self._lock:
+            found = self._completions.get(completion_id)
+            return None if found is None else _copy(found)
+
+    def list_completions(self, run_id: str, step_key: str | None = None) -> list[CompletionRecord]:
+        with self._lock:
+            found = [
+                _copy(c)
+                for c in self._completions.values()
+                if c.run_id == run_id and (step_key is None or c.step_key == step_key)
+            ]
+        found.sort(key=lambda c: (c.created_at, c.attempt))
+        return found
 
     # -- tokens -------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from agentkit.errors import ConfigError, TokenNotFound
 from agentkit.store._base import Store
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
+    CompletionRecord,
     EventRecord,
     RunRecord,
     RunStatus,
@@ -52,7 +53,7 @@ from agentkit.store._records import (
     check_token_completable,
     error_json,
 )
-from agentkit.store._tables import EventRow, RunRow, StepRow, TokenRow
+from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore"]
 
@@ -62,7 +63,8 @@ _runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table_
 _steps = StepRow.__table__  # type: ignore[attr-defined]  # same
 _tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
 _events = EventRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events]
+_completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
+_TABLES = [_runs, _steps, _tokens, _events, _completions]
 
 _READ_ONLY = "agentkit_read_only"
 
@@ -72,6 +74,7 @@ _INSERT_RUN = insert(_runs)
 _INSERT_STEP = insert(_steps)
 _INSERT_TOKEN = insert(_tokens)
 _INSERT_EVENT = insert(_events)
+_INSERT_COMPLETION = insert(_completions)
 
 
 def _row(record: Any) -> dict[str, Any]:
@@ -163,8 +166,15 @@ class SQLStore(Store):
             else:
                 with self._engine.connect():
                     pass
-        except (SQLAlchemyError, OSError) as exc:
+        except SQLAlchemyError as exc:
             reason = getattr(exc, "orig", None) or exc
+            raise ConfigError(f"cannot open database {shown}: {reason}") from exc
+        except OSError as exc:  # the SQLite file's folder cannot be made
+            reason = (
+                f"{exc.filename} is not a folder"
+                if isinstance(exc, FileExistsError | NotADirectoryError)
+                else f"{exc.strerror}: {exc.filename}"
+            )
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
         self._hot: _HotPath | None = (
             _HotPath(self._engine)
@@ -513,6 +523,30 @@ class SQLStore(Store):
                 select(*_STEP_COLUMNS).where(_steps.c.run_id == run_id, _steps.c.key == key)
             ).one()
         return _step(row)
+
+    # -- completions --------------------------------------------------------
+
+    def append_completion(self, completion: CompletionRecord) -> None:
+        with self._write() as conn:
+            conn.execute(_INSERT_COMPLETION, _row(completion))
+
+    def get_completion(self, completion_id: str) -> CompletionRecord | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(_completions).where(_completions.c.id == completion_id)
+            ).first()
+        return None if row is None else CompletionRecord(**row._mapping)
+
+    def list_completions(self, run_id: str, step_key: str | None = None) -> list[CompletionRecord]:
+        query = (
+            select(_completions)
+            .where(_completions.c.run_id == run_id)
+            .order_by(_completions.c.created_at, _completions.c.attempt)
+        )
+        if step_key is not None:
+            query = query.where(_completions.c.step_key == step_key)
+        with self._read() as conn:
+            return [CompletionRecord(**row._mapping) for row in conn.execute(query)]
 
     # -- tokens -------------------------------------------------------------
 

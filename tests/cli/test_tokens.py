@@ -165,7 +165,7 @@ async def test_second_completion_is_an_error(kit: AgentKit, functions: Functions
 
 def test_unknown_token_is_one_error_line(cli: CLI) -> None:
     result = cli("tokens", "complete", "tok_nope", "--data", '{"approved": true}')
-    assert_one_error_line(result, "no such token (it may be mistyped or from another database)")
+    assert_one_error_line(result, "no token 'tok_nope' (mistyped, or from another database?)")
 
 
 async def test_expired_token_is_an_error(kit: AgentKit, db_url: str, cli: CLI) -> None:

@@ -1,0 +1,109 @@
+"""Model calls: canonical types, provider adapters, retries, failover, rate limits.
+
+The engine drives every call through :func:`complete`; stored exchanges are
+re-parsed offline with :func:`parse_raw`. Importing this package does not
+import ``openai``, ``anthropic`` or ``litellm``: each adapter imports its SDK on
+first use.
+"""
+
+from agentkit.models._base import EventCallback, Model, RawExchange
+from agentkit.models._complete import Attempt, complete
+from agentkit.models._cost import context_window_for, cost_usd
+from agentkit.models._errors import (
+    AuthenticationFailed,
+    BadRequest,
+    ContextLengthExceeded,
+    ModelConnectionError,
+    ModelError,
+    ModelNotFound,
+    ModelTimeout,
+    ProviderOverloaded,
+    ProviderServerError,
+    RateLimited,
+    ResponseParseError,
+    ScriptExhausted,
+    StreamInterrupted,
+)
+from agentkit.models._registry import parse_raw, register_parser
+from agentkit.models._retry import RetryPolicy
+from agentkit.models._tokens import count_tokens, estimate_request_tokens
+from agentkit.models._types import (
+    FinishReason,
+    Message,
+    ModelRequest,
+    ModelResponse,
+    Part,
+    PartAdapter,
+    Role,
+    StreamDone,
+    StreamEvent,
+    StreamEventAdapter,
+    TextDelta,
+    TextPart,
+    ThinkingPart,
+    ToolCallDelta,
+    ToolCallPart,
+    ToolResultPart,
+    ToolSpec,
+    Usage,
+)
+from agentkit.models.anthropic import AnthropicModel
+from agentkit.models.fallback import FallbackModel
+from agentkit.models.litellm import LiteLLMModel
+from agentkit.models.openai import OpenAIModel
+from agentkit.models.ratelimit import Limiter, Permit, RateLimit
+from agentkit.models.scripted import ScriptedModel
+
+__all__ = [
+    "AnthropicModel",
+    "Attempt",
+    "AuthenticationFailed",
+    "BadRequest",
+    "ContextLengthExceeded",
+    "EventCallback",
+    "FallbackModel",
+    "FinishReason",
+    "Limiter",
+    "LiteLLMModel",
+    "Message",
+    "Model",
+    "ModelConnectionError",
+    "ModelError",
+    "ModelNotFound",
+    "ModelRequest",
+    "ModelResponse",
+    "ModelTimeout",
+    "OpenAIModel",
+    "Part",
+    "PartAdapter",
+    "Permit",
+    "ProviderOverloaded",
+    "ProviderServerError",
+    "RateLimit",
+    "RateLimited",
+    "RawExchange",
+    "ResponseParseError",
+    "RetryPolicy",
+    "Role",
+    "ScriptExhausted",
+    "ScriptedModel",
+    "StreamDone",
+    "StreamEvent",
+    "StreamEventAdapter",
+    "StreamInterrupted",
+    "TextDelta",
+    "TextPart",
+    "ThinkingPart",
+    "ToolCallDelta",
+    "ToolCallPart",
+    "ToolResultPart",
+    "ToolSpec",
+    "Usage",
+    "complete",
+    "context_window_for",
+    "cost_usd",
+    "count_tokens",
+    "estimate_request_tokens",
+    "parse_raw",
+    "register_parser",
+]

@@ -1,0 +1,161 @@
+"""The ``Model`` boundary: an I/O half (``call``) and a pure half (``parse``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from agentkit.models._retry import RetryPolicy
+from agentkit.models._types import ModelRequest, ModelResponse, StreamEvent
+
+if TYPE_CHECKING:
+    from agentkit.models.ratelimit import Limiter
+
+__all__ = ["EventCallback", "Model", "RawExchange", "emit_event"]
+
+EventCallback = Callable[[StreamEvent], Any]
+"""Receives stream events; may return an awaitable, which is awaited."""
+
+
+class RawExchange(BaseModel):
+    """What went over the wire for one call, enough to parse it again offline.
+
+    Never holds request headers, API keys or auth: ``request_body`` is the JSON
+    body only, and ``headers`` keeps the allow-listed response headers.
+
+    Attributes:
+        provider: The adapter that made the call; selects the parser on replay.
+        model: The model that was asked.
+        request_body: The JSON body sent.
+        response_body: The JSON body received (success or error), for unstreamed calls.
+        stream_events: The raw JSON events received, in order, for streamed calls.
+        status_code: The HTTP status, when known.
+        headers: Allow-listed response headers (request ids, retry-after, rate limits).
+        latency_ms: Wall time of the call.
+    """
+
+    provider: str
+    model: str
+    request_body: dict[str, Any]
+    response_body: dict[str, Any] | None = None
+    stream_events: list[dict[str, Any]] | None = None
+    status_code: int | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    latency_ms: float = 0.0
+
+
+async def emit_event(on_event: EventCallback, event: StreamEvent) -> None:
+    """Hand ``event`` to the callback, awaiting it when it returns an awaitable."""
+    result = on_event(event)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _ignore_attempt(_attempt: Any) -> None:
+    return None
+
+
+class Completable:
+    """``request()`` and ``stream()`` for anything :func:`complete` can drive."""
+
+    async def request(self, request: ModelRequest) -> ModelResponse:
+        """Call the model with retries, rate limits and failover; return the parsed reply."""
+        from agentkit.models._complete import complete
+
+        attempt = await complete(self, request, on_attempt=_ignore_attempt)  # type: ignore[arg-type]  # Completable is only mixed into Model and FallbackModel
+        assert attempt.response is not None  # complete() returns only successful attempts
+        return attempt.response
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Stream the reply: text and tool-call deltas, then one ``StreamDone``.
+
+        When an attempt fails mid-stream and is retried, the deltas of the next
+        attempt follow; ``StreamDone`` carries the response that succeeded.
+        """
+        from agentkit.models._complete import complete
+
+        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                await complete(
+                    self,  # type: ignore[arg-type]  # see request()
+                    request,
+                    on_attempt=_ignore_attempt,
+                    on_event=queue.put_nowait,
+                )
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(run())
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+class Model(Completable, ABC):
+    """One model at one provider.
+
+    Attributes:
+        provider: ``"openai"``, ``"anthropic"``, ``"litellm"`` or ``"scripted"``.
+        model_name: The provider's model id.
+        rate_limit: The limiter every call acquires first, possibly shared with other models.
+        retry: How :func:`complete` retries this model.
+        context_window: Prompt capacity in tokens; decides failover on context-length errors.
+    """
+
+    provider: str
+    default_max_tokens: int | None = None
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        rate_limit: Limiter | None = None,
+        retry: RetryPolicy | None = None,
+        context_window: int | None = None,
+    ) -> None:
+        self.model_name = model_name
+        self.rate_limit = rate_limit
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.context_window = context_window
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.model_name!r})"
+
+    @abstractmethod
+    async def call(
+        self, request: ModelRequest, *, on_event: EventCallback | None = None
+    ) -> RawExchange:
+        """Send one request, without retries, and return what came back.
+
+        With ``on_event`` the reply is streamed and each delta is handed to it as
+        it arrives. Failures raise a :class:`ModelError` subclass carrying the
+        status, body, allow-listed headers and the partial exchange.
+        """
+
+    def parse(self, raw: RawExchange) -> ModelResponse:
+        """Turn a raw exchange into a ``ModelResponse``; pure, no I/O."""
+        from agentkit.models._registry import parse_raw
+
+        return parse_raw(raw)
+
+    def estimate_tokens(self, request: ModelRequest) -> int:
+        """Tokens this request may consume (prompt estimate plus its output cap)."""
+        from agentkit.models._tokens import estimate_request_tokens
+
+        return estimate_request_tokens(
+            self.model_name, request, default_max_tokens=self.default_max_tokens
+        )

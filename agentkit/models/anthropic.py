@@ -1,0 +1,217 @@
+"""``AnthropicModel``: the Messages API through the official ``anthropic`` SDK.
+
+The SDK is imported on first use, never by ``import agentkit.models``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from agentkit.models._anthropic_wire import (
+    DEFAULT_MAX_TOKENS,
+    AnthropicStreamDeltas,
+    anthropic_stream_finished,
+    build_anthropic_body,
+)
+from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._errors import (
+    AuthenticationFailed,
+    ModelError,
+    StreamInterrupted,
+    error_for_transport,
+    select_headers,
+)
+from agentkit.models._http import elapsed_ms, error_from_response, transport_error_types
+from agentkit.models._types import ModelRequest
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+    from agentkit.models._retry import RetryPolicy
+    from agentkit.models.ratelimit import Limiter
+
+__all__ = ["AnthropicModel"]
+
+_SENT_AS_ARGUMENTS = ("model", "messages", "max_tokens", "stream")
+
+
+class AnthropicModel(Model):
+    """A Claude model on the Messages API.
+
+    System messages become the ``system`` field; tool results travel in user
+    turns, merged so that parallel results answer their ``tool_use`` blocks in
+    one turn; thinking blocks are kept and sent back verbatim.
+
+    Args:
+        model: The model id, e.g. ``"claude-sonnet-4-5"``.
+        api_key: The key; ``ANTHROPIC_API_KEY`` when omitted. Never stored in exchanges.
+        base_url: Another Messages API endpoint.
+        client: A configured ``anthropic.AsyncAnthropic`` to use instead of building one.
+        rate_limit: A limiter, possibly shared with other models of the same account.
+        retry: The retry policy :func:`complete` applies.
+        context_window: Prompt capacity in tokens.
+        max_tokens: Output cap when the request sets none; the API requires one
+            (default :data:`DEFAULT_MAX_TOKENS`, 4096).
+        **defaults: Body fields sent with every request, e.g. ``thinking={...}``.
+    """
+
+    provider = "anthropic"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        client: AsyncAnthropic | None = None,
+        rate_limit: Limiter | None = None,
+        retry: RetryPolicy | None = None,
+        context_window: int | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        **defaults: Any,
+    ) -> None:
+        super().__init__(model, rate_limit=rate_limit, retry=retry, context_window=context_window)
+        self._api_key = api_key
+        self._base_url = base_url
+        self._given_client = client
+        self._client: AsyncAnthropic | None = None
+        self.default_max_tokens = max_tokens
+        self.defaults = defaults
+
+    def _sdk(self) -> AsyncAnthropic:
+        if self._client is None:
+            import anthropic
+
+            if self._given_client is not None:
+                # Retries belong to complete(); the SDK's own would hide attempts.
+                self._client = self._given_client.with_options(max_retries=0)
+            else:
+                try:
+                    self._client = anthropic.AsyncAnthropic(
+                        api_key=self._api_key, base_url=self._base_url, max_retries=0
+                    )
+                except anthropic.AnthropicError as exc:
+                    raise AuthenticationFailed(
+                        f"cannot build an Anthropic client for {self.model_name!r}: {exc}",
+                        provider=self.provider,
+                        model=self.model_name,
+                    ) from exc
+        return self._client
+
+    def build_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body :meth:`call` sends for ``request``."""
+        return build_anthropic_body(
+            self.model_name,
+            request,
+            stream=stream,
+            defaults=self.defaults,
+            default_max_tokens=self.default_max_tokens or DEFAULT_MAX_TOKENS,
+        )
+
+    async def call(
+        self, request: ModelRequest, *, on_event: EventCallback | None = None
+    ) -> RawExchange:
+        """Send one Messages request (streamed when ``on_event`` is given)."""
+        import anthropic
+
+        client = self._sdk()
+        body = self.build_body(request, stream=on_event is not None)
+        extra_body = {key: value for key, value in body.items() if key not in _SENT_AS_ARGUMENTS}
+        transport, timeouts = transport_error_types()
+        started = time.perf_counter()
+        try:
+            raw = await client.messages.with_raw_response.create(
+                model=body["model"],
+                messages=body["messages"],
+                max_tokens=body["max_tokens"],
+                stream=body["stream"],
+                extra_body=extra_body,
+            )
+        except anthropic.APIStatusError as exc:
+            raise self._error(exc.response, body, started) from exc
+        except anthropic.APIConnectionError as exc:
+            timed_out = isinstance(exc, anthropic.APITimeoutError)
+            raise self._transport(exc, timed_out=timed_out) from exc
+        except transport as exc:
+            raise self._transport(exc, timed_out=isinstance(exc, timeouts)) from exc
+        headers = select_headers(raw.headers)
+        if on_event is None:
+            try:
+                response_body = cast(dict[str, Any], await raw.json())
+            except ValueError as exc:
+                raise self._error(raw.http_response, body, started) from exc
+            return RawExchange(
+                provider=self.provider,
+                model=self.model_name,
+                request_body=body,
+                response_body=response_body,
+                status_code=raw.status_code,
+                headers=headers,
+                latency_ms=elapsed_ms(started),
+            )
+        exchange = RawExchange(
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            stream_events=[],
+            status_code=raw.status_code,
+            headers=headers,
+        )
+        # Appended in place: the exchange holds what arrived even if the stream breaks.
+        events = exchange.stream_events
+        assert events is not None
+        deltas = AnthropicStreamDeltas()
+        try:
+            stream = await raw.parse()
+            async for event in stream:
+                data = cast(dict[str, Any], event.to_dict(mode="json"))
+                events.append(data)
+                for delta in deltas.feed(data):
+                    await emit_event(on_event, delta)
+        except anthropic.APIStatusError as exc:
+            # An ``error`` event inside the stream (e.g. overloaded_error).
+            error_body = exc.body if exc.body is not None else str(exc)
+            raise self._error(exc.response, body, started, error_body, events) from exc
+        except transport as exc:
+            exchange.latency_ms = elapsed_ms(started)
+            raise self._transport(exc, timed_out=False, exchange=exchange) from exc
+        exchange.latency_ms = elapsed_ms(started)
+        if not anthropic_stream_finished(events):
+            raise StreamInterrupted(
+                f"{self.provider} model {self.model_name!r}: stream ended before message_stop",
+                provider=self.provider,
+                model=self.model_name,
+                exchange=exchange,
+            )
+        return exchange
+
+    def _error(
+        self,
+        response: Any,
+        body: dict[str, Any],
+        started: float,
+        error_body: Any = None,
+        stream_events: list[dict[str, Any]] | None = None,
+    ) -> ModelError:
+        return error_from_response(
+            response,
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            started=started,
+            body=error_body,
+            stream_events=stream_events,
+        )
+
+    def _transport(
+        self, exc: BaseException, *, timed_out: bool, exchange: RawExchange | None = None
+    ) -> ModelError:
+        return error_for_transport(
+            exc,
+            provider=self.provider,
+            model=self.model_name,
+            timed_out=timed_out,
+            mid_stream=exchange is not None,
+            exchange=exchange,
+        )

@@ -1,0 +1,226 @@
+"""``OpenAIModel``: chat.completions through the official ``openai`` SDK.
+
+Works with any OpenAI-compatible server through ``base_url``. The SDK is
+imported on first use, never by ``import agentkit.models``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._errors import (
+    AuthenticationFailed,
+    ModelError,
+    StreamInterrupted,
+    error_for_status,
+    error_for_transport,
+    select_headers,
+)
+from agentkit.models._http import elapsed_ms, error_from_response, transport_error_types
+from agentkit.models._openai_wire import (
+    build_openai_body,
+    openai_chunk_events,
+    openai_stream_finished,
+)
+from agentkit.models._types import ModelRequest
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from agentkit.models._retry import RetryPolicy
+    from agentkit.models.ratelimit import Limiter
+
+__all__ = ["OpenAIModel"]
+
+_SENT_AS_ARGUMENTS = ("model", "messages", "stream")
+
+
+class OpenAIModel(Model):
+    """A chat.completions model.
+
+    Args:
+        model: The model id, e.g. ``"gpt-4o"``.
+        api_key: The key; ``OPENAI_API_KEY`` when omitted. Never stored in exchanges.
+        base_url: An OpenAI-compatible endpoint.
+        client: A configured ``openai.AsyncOpenAI`` to use instead of building one.
+        rate_limit: A limiter, possibly shared with other models of the same account.
+        retry: The retry policy :func:`complete` applies.
+        context_window: Prompt capacity in tokens.
+        max_tokens_field: The body field for ``max_tokens``; ``"max_tokens"`` for
+            servers that predate ``max_completion_tokens``.
+        **defaults: Body fields sent with every request (``request.extra`` overrides them).
+    """
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        client: AsyncOpenAI | None = None,
+        rate_limit: Limiter | None = None,
+        retry: RetryPolicy | None = None,
+        context_window: int | None = None,
+        max_tokens_field: str = "max_completion_tokens",
+        **defaults: Any,
+    ) -> None:
+        super().__init__(model, rate_limit=rate_limit, retry=retry, context_window=context_window)
+        self._api_key = api_key
+        self._base_url = base_url
+        self._given_client = client
+        self._client: AsyncOpenAI | None = None
+        self.max_tokens_field = max_tokens_field
+        self.defaults = defaults
+
+    def _sdk(self) -> AsyncOpenAI:
+        if self._client is None:
+            import openai
+
+            if self._given_client is not None:
+                # Retries belong to complete(); the SDK's own would hide attempts.
+                self._client = self._given_client.with_options(max_retries=0)
+            else:
+                try:
+                    self._client = openai.AsyncOpenAI(
+                        api_key=self._api_key, base_url=self._base_url, max_retries=0
+                    )
+                except openai.OpenAIError as exc:
+                    raise AuthenticationFailed(
+                        f"cannot build an OpenAI client for {self.model_name!r}: {exc}",
+                        provider=self.provider,
+                        model=self.model_name,
+                    ) from exc
+        return self._client
+
+    def build_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        """The JSON body :meth:`call` sends for ``request``."""
+        return build_openai_body(
+            self.model_name,
+            request,
+            stream=stream,
+            defaults=self.defaults,
+            max_tokens_field=self.max_tokens_field,
+        )
+
+    async def call(
+        self, request: ModelRequest, *, on_event: EventCallback | None = None
+    ) -> RawExchange:
+        """Send one chat.completions request (streamed when ``on_event`` is given)."""
+        import openai
+
+        client = self._sdk()
+        body = self.build_body(request, stream=on_event is not None)
+        extra_body = {key: value for key, value in body.items() if key not in _SENT_AS_ARGUMENTS}
+        transport, timeouts = transport_error_types()
+        started = time.perf_counter()
+        try:
+            raw = await client.chat.completions.with_raw_response.create(
+                model=body["model"],
+                messages=body["messages"],
+                stream=body["stream"],
+                extra_body=extra_body,
+            )
+        except openai.APIStatusError as exc:
+            raise self._error(exc.response, body, started) from exc
+        except openai.APIConnectionError as exc:
+            timed_out = isinstance(exc, openai.APITimeoutError)
+            raise self._transport(exc, timed_out=timed_out, mid_stream=False) from exc
+        except transport as exc:
+            raise self._transport(
+                exc, timed_out=isinstance(exc, timeouts), mid_stream=False
+            ) from exc
+        headers = select_headers(raw.headers)
+        if on_event is None:
+            try:
+                response_body = cast(dict[str, Any], raw.http_response.json())
+            except ValueError as exc:
+                raise self._error(raw.http_response, body, started) from exc
+            return RawExchange(
+                provider=self.provider,
+                model=self.model_name,
+                request_body=body,
+                response_body=response_body,
+                status_code=raw.status_code,
+                headers=headers,
+                latency_ms=elapsed_ms(started),
+            )
+        exchange = RawExchange(
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            stream_events=[],
+            status_code=raw.status_code,
+            headers=headers,
+        )
+        # Appended in place: the exchange holds what arrived even if the stream breaks.
+        chunks = exchange.stream_events
+        assert chunks is not None
+        try:
+            async for chunk in raw.parse():
+                data = cast(dict[str, Any], chunk.to_dict(mode="json"))
+                chunks.append(data)
+                for event in openai_chunk_events(data):
+                    await emit_event(on_event, event)
+        except openai.APIStatusError as exc:
+            raise self._error(exc.response, body, started, stream_events=chunks) from exc
+        except openai.APIError as exc:
+            # An error object inside a 200 stream.
+            exchange.latency_ms = elapsed_ms(started)
+            raise error_for_status(
+                raw.status_code,
+                provider=self.provider,
+                model=self.model_name,
+                body={"error": exc.body},
+                headers=raw.headers,
+                exchange=exchange,
+            ) from exc
+        except transport as exc:
+            exchange.latency_ms = elapsed_ms(started)
+            raise self._transport(exc, timed_out=False, mid_stream=True, exchange=exchange) from exc
+        exchange.latency_ms = elapsed_ms(started)
+        if not openai_stream_finished(chunks):
+            raise StreamInterrupted(
+                f"{self.provider} model {self.model_name!r}: stream ended without a finish_reason",
+                provider=self.provider,
+                model=self.model_name,
+                exchange=exchange,
+            )
+        return exchange
+
+    def _error(
+        self,
+        response: Any,
+        body: dict[str, Any],
+        started: float,
+        *,
+        stream_events: list[dict[str, Any]] | None = None,
+    ) -> ModelError:
+        return error_from_response(
+            response,
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            started=started,
+            stream_events=stream_events,
+        )
+
+    def _transport(
+        self,
+        exc: BaseException,
+        *,
+        timed_out: bool,
+        mid_stream: bool,
+        exchange: RawExchange | None = None,
+    ) -> ModelError:
+        return error_for_transport(
+            exc,
+            provider=self.provider,
+            model=self.model_name,
+            timed_out=timed_out,
+            mid_stream=mid_stream,
+            exchange=exchange,
+        )
