@@ -27,3 +27,13 @@ async def test_durable_order(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == (
         "waiting for a human: approve 12 x lamp?\nreservation-lamp-12 paid 99\n"
     )
+
+
+async def test_model_failover(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("model_failover").main()
+    assert capsys.readouterr().out == (
+        "Durable steps make agents restartable.\n"
+        "attempt 1: primary failed\n"
+        "attempt 2: primary failed\n"
+        "attempt 3: backup ok\n"
+    )
