@@ -9,6 +9,10 @@
     │   ├── RunNotFound
     │   └── FunctionNotFound
     ├── NonRetriableError            raised by user code in a step: do not retry
+    │   └── ToolRetryRequested       (internal) the journaled form of a ToolRetry
+    ├── ToolRetry                    raised by a tool: the model is asked to call again
+    ├── MaxIterationsExceeded        an agent made max_iter model calls without an answer
+    ├── OutputValidationError        an agent's structured answer stayed invalid
     ├── StepFailed                   a step used up its attempts (journaled, raised again on replay)
     ├── StepSerializationError       a step's result or input cannot round-trip through JSON
     ├── NonDeterminismError          replay asked for a step the journal does not have there
@@ -24,8 +28,9 @@
     ├── RunFailedError               RunHandle.result() of a run that failed
     └── RunCancelledError            RunHandle.result() of a run that was cancelled
 
-    ModelError and its subclasses live in :mod:`agentkit.models` and derive from
-    AgentkitError as well.
+    ModelError and its subclasses live in :mod:`agentkit.models`; ToolRetry and the
+    agent errors in the agent modules (exported from :mod:`agentkit`). All derive
+    from AgentkitError.
 
 Cancellation *inside* a run is ``asyncio.CancelledError``, a ``BaseException``,
 so user code that catches ``Exception`` cannot swallow it.

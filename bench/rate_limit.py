@@ -24,6 +24,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,43 @@ async def bench_overhead(calls: int = 5000) -> None:
     )
 
 
+async def bench_infer_step(calls: int = 500) -> None:
+    """The whole ``ctx.step.infer`` on SQLite: complete(), the stored completion,
+    the journal entry and the re-parse, minus the fake provider's own call+parse."""
+    from agentkit import AgentKit, Context
+
+    reply = ScriptedModel.text("ok")
+    model = ScriptedModel(lambda _request: reply)
+    with tempfile.TemporaryDirectory() as folder:
+        kit = AgentKit(f"sqlite:///{folder}/infer.db")
+
+        @kit.function(id="infers")
+        async def infers(ctx: Context, n: int) -> int:
+            for _ in range(n):
+                await ctx.step.infer("ask", model, REQUEST)
+            return n
+
+        async def timed(n: int) -> float:
+            started = time.perf_counter()
+            await kit.run(infers, n=n)
+            return time.perf_counter() - started
+
+        await timed(50)  # warm up
+        per_call = min([(await timed(calls) - await timed(0)) / calls for _ in range(3)])
+        direct = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for _ in range(calls):
+                model.parse(await model.call(REQUEST))
+            direct = min(direct, (time.perf_counter() - started) / calls)
+        kit.close()
+    print(
+        f"ctx.step.infer overhead on SQLite: {(per_call - direct) * 1000:.3f} ms/call "
+        f"(target <= 1 ms; step {per_call * 1000:.3f} ms, fake call+parse "
+        f"{direct * 1000:.3f} ms)"
+    )
+
+
 def bench_import() -> None:
     code = (
         "import time; t = time.perf_counter(); import agentkit.models; "
@@ -216,6 +254,7 @@ async def main() -> None:
     await bench_rpm()
     await bench_tpm()
     await bench_overhead()
+    await bench_infer_step()
     bench_import()
     print(f"bench ran in {time.perf_counter() - started:.1f} s")
 

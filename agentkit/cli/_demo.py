@@ -1,163 +1,215 @@
-"""``agentkit demo``: a durable run killed and resumed, and a run paused for a human.
+"""``agentkit demo``: a research agent killed mid-conversation, resumed, and approved.
 
-Everything runs on the embedded SQLite store with no API key. Part one starts a
-six-step research run in a real child process, SIGKILLs it in the middle of step
-``--crash-at``, and resumes it in a fresh process: the steps already journaled
-are replayed, not re-executed. Part two pauses a run on an approval token and
-completes it (at the prompt, or with ``--approve``).
+Everything runs on the embedded SQLite store. The agent runs in a real child
+process; this process watches the journal and prints every step as it is
+checkpointed, SIGKILLs the child in the middle of tool call ``--crash-at``,
+starts a fresh process that replays the journal and continues, and pauses on
+the approval token of the gated ``publish`` tool (answer at the prompt, or
+``--approve``). The summary counts model calls made and repaid.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
+import threading
 from collections import Counter
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentkit.cli._demo_app import LEASE_SECONDS, TOPICS, build_kit
+from agentkit.cli._boundary import CLIError
+from agentkit.cli._demo_app import LEASE_SECONDS, QUESTION, build_kit
 from agentkit.durable import AgentKit
+from agentkit.store import StepRecord
 
 console = Console(highlight=False)
 
 
-def _worker_process(run_id: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "agentkit.cli._demo_worker", run_id],
+class _JournalWatch(threading.Thread):
+    """Prints each journal entry of a run as soon as it is checkpointed."""
+
+    def __init__(self, kit: AgentKit, run_id: str) -> None:
+        super().__init__(daemon=True)
+        self.kit, self.run_id = kit, run_id
+        self.seen: dict[str, str] = {}
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            self.poll()
+
+    def poll(self) -> None:
+        with self._lock:
+            for step in self.kit.journal(self.run_id):
+                if self.seen.get(step.key) != step.status:
+                    self.seen[step.key] = step.status
+                    console.print(f"  {_describe(step)}")
+
+
+def _describe(step: StepRecord) -> str:
+    if step.kind == "token":
+        if step.status == "waiting":
+            return f"[yellow]⏸[/] {step.key}: waiting for a human"
+        return f"[green]✓[/] {step.key}: answered"
+    mark = "[green]✓[/]" if step.status == "completed" else "[red]✗[/]"
+    return f"{mark} checkpointed {step.key} [dim]({step.kind})[/]"
+
+
+def _run_child(
+    watch: _JournalWatch, env: dict[str, str], crash_at: int | None, tools: list[tuple[str, int]]
+) -> str:
+    """Run a worker process; SIGKILL it during tool call ``crash_at``. Returns how it ended."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentkit.cli._demo_worker", watch.run_id],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         text=True,
     )
-
-
-def _follow(proc: subprocess.Popen[str], crash_at: int | None, journaled: set[int]) -> bool:
-    """Show the child's progress; SIGKILL it once step ``crash_at`` is under way.
-
-    Returns True if the process was killed.
-    """
     assert proc.stdout is not None
     for line in proc.stdout:
-        word, _, rest = line.strip().partition(" ")
-        if word == "started":
-            index_text, _, topic = rest.partition(" ")
-            index = int(index_text)
-            again = (
-                " [yellow](again: it was in flight when the process died)[/]"
-                if (index in journaled)
-                else ""
-            )
-            console.print(f"  [cyan]▶[/] pid {proc.pid} runs step {index}: {topic}{again}")
-            journaled.add(index)
-            if crash_at is not None and index == crash_at:
+        word, *rest = line.split()
+        if word == "tool":
+            watch.poll()  # print what was checkpointed before this tool began
+            tools.append((rest[1], proc.pid))
+            console.print(f"  [cyan]▶[/] pid {proc.pid} runs tool {rest[1]}")
+            if crash_at is not None and len(tools) == crash_at:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-                console.print(
-                    f"  [bold red]✖ SIGKILL[/] pid {proc.pid} in the middle of step {index}"
-                )
-                return True
-        elif word == "finished":
-            console.print(f"  [green]✔[/] run finished in pid {proc.pid}: {rest}")
+                return "killed"
+        elif word == "status":
+            proc.wait()
+            return rest[0]
     proc.wait()
-    return False
+    raise CLIError(f"demo worker process {proc.pid} ended unexpectedly (exit {proc.returncode})")
 
 
-def _crash_and_resume(kit: AgentKit, env: dict[str, str], crash_at: int, ledger: Path) -> str:
-    console.rule("[bold]1 · a run killed mid-step, resumed by a new process")
-    handle = asyncio.run(kit.start(kit.functions["demo.research"], topics=TOPICS))
-    console.print(f"started run [bold]{handle.id}[/] (6 research steps, each checkpointed)")
-    started: set[int] = set()
-    _follow(_worker_process(handle.id, env), crash_at, started)
-    done = [s for s in kit.journal(handle.id) if s.status == "completed"]
+def _approve(kit: AgentKit, run_id: str, url: str, approve: bool) -> None:
+    [token] = kit.get_run(run_id).tokens()
     console.print(
-        f"  journal holds {len(done)} completed step(s); the run is "
-        f"[bold]{handle.status()}[/] with a lease nobody renews"
-    )
-    console.print(
-        f"  starting a fresh process; it takes the run over once the dead worker's "
-        f"lease expires (≤ {LEASE_SECONDS:.0f} s) and replays "
-        + (f"steps 1 to {len(done)} from the journal" if done else "nothing (no step had ended)")
-    )
-    _follow(_worker_process(handle.id, env), None, started)
-    runs = Counter(int(line) for line in ledger.read_text().split())
-    table = Table("step", "topic", "bodies executed", "why")
-    for index, topic in enumerate(TOPICS, start=1):
-        why = "in flight at the kill: ran again" if runs[index] > 1 else "once"
-        table.add_row(str(index), topic, str(runs[index]), why)
-    console.print(table)
-    return handle.id
-
-
-def _drain(kit: AgentKit) -> None:
-    """Execute in this process whatever is due, until every run waits or ended."""
-    asyncio.run(kit.worker(stop_when_idle=True, poll_interval=0.05))
-
-
-def _approval(kit: AgentKit, url: str, approve: bool) -> str:
-    console.rule("[bold]2 · a run paused on a human approval token")
-    handle = asyncio.run(kit.start(kit.functions["demo.publish"], title="Durable agents"))
-    _drain(kit)
-    [token] = handle.tokens()
-    console.print(
-        f"run [bold]{handle.id}[/] is [bold]{handle.status()}[/]: no process, no "
-        "memory held while it waits"
-    )
-    console.print(f"  token: {token.token}\n  asks:  {token.description}")
-    console.print(
-        "  another terminal could answer with:\n"
-        f"  [dim]agentkit --database-url {url} tokens complete "
+        f"  the run holds no process and no memory while it waits\n"
+        f"  asks: [bold]{token.description}[/]\n"
+        f"  answer from anywhere: [dim]agentkit --database-url {url} tokens complete "
         f"{token.token} --data '{{\"approved\": true}}'[/]"
     )
     if approve or not sys.stdin.isatty():
         if not approve:
             console.print("  no terminal to ask in: approving automatically")
-        decision = {"approved": True, "note": "approved by --approve"}
+        decision = {"approved": True, "reason": "approved with --approve"}
     else:
-        yes = typer.confirm("  Approve publishing?", default=True)
-        decision = {"approved": yes, "note": "answered at the prompt"}
+        yes = typer.confirm("  Approve this call?", default=True)
+        decision = {"approved": yes, "reason": "" if yes else "rejected at the prompt"}
     kit.complete_token(token.token, decision)
-    console.print("  token completed; the run is queued and resumes from its journal")
-    _drain(kit)
-    result = asyncio.run(handle.result())
-    console.print(f"  [green]✔[/] {result}")
-    return handle.id
+
+
+def _summary(
+    kit: AgentKit, run_id: str, answered_before_kill: int, tools: list[tuple[str, int]]
+) -> None:
+    journal = kit.journal(run_id)
+    infers = [s for s in journal if s.kind == "infer"]
+    referenced = {json.loads(s.output or "{}").get("completion_id") for s in infers}
+    completions = kit.completions(run_id)
+    paid = [c for c in completions if c.succeeded]
+    repaid = [c for c in paid if c.id not in referenced]
+    used = [c for c in paid if c.id in referenced]
+    costs = [c.cost_usd for c in completions if c.cost_usd is not None]
+    ran = Counter(name for name, _ in tools)
+    journaled = Counter(s.key.split("/")[2].split("#")[0] for s in journal if s.kind == "run")
+
+    table = Table("", "", show_header=False)
+    table.add_row(
+        "steps journaled",
+        f"{len(journal)} ({len(infers)} model calls, "
+        f"{sum(journaled.values())} tool calls, "
+        f"{sum(s.kind == 'token' for s in journal)} approval)",
+    )
+    table.add_row("model calls made", str(len(paid)))
+    table.add_row(
+        "model calls answered before the crash (a plain loop would pay them again)",
+        str(answered_before_kill),
+    )
+    table.add_row("model calls repaid here", f"[bold green]{len(repaid)}[/]")
+    for name in sorted(journaled):
+        table.add_row(
+            f"tool {name}: calls / bodies run",
+            f"{journaled[name]} / {ran[name]}"
+            + ("  (one was in flight at the kill)" if ran[name] > journaled[name] else ""),
+        )
+    table.add_row(
+        "tokens in / out",
+        f"{sum(c.input_tokens or 0 for c in used)} / {sum(c.output_tokens or 0 for c in used)}",
+    )
+    table.add_row("cost", f"${sum(costs):.6f}" if costs else "n/a (no price for this model)")
+    console.print(table)
 
 
 def demo(
     crash_at: Annotated[
-        int, typer.Option(min=1, max=len(TOPICS), help="Kill the worker during this step.")
-    ] = 4,
-    approve: Annotated[
-        bool, typer.Option("--approve", help="Approve the token without asking.")
+        int, typer.Option(min=1, max=4, help="SIGKILL the worker during this tool call (1-4).")
+    ] = 3,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve without asking.")] = False,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Use a real model: OPENAI_API_KEY and/or ANTHROPIC_API_KEY (both: failover).",
+        ),
     ] = False,
     database_url: Annotated[
         str | None,
-        typer.Option(help="Where to keep the demo's runs (default: .agentkit/demo.db)."),
+        typer.Option(help="Where to keep the demo's runs (default: sqlite:///.agentkit/demo.db)."),
     ] = None,
 ) -> None:
-    """Watch a durable run survive SIGKILL, then pause for a human approval."""
+    """A durable research agent: killed mid-conversation, resumed, approved by a human."""
     url = database_url or "sqlite:///.agentkit/demo.db"
-    console.print(
-        "[bold]agentkit demo[/] — durable steps on SQLite "
-        f"([dim]{url}[/]); no model and no API key involved yet"
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = Path(tmp) / "ledger"
-        ledger.touch()
-        env = {"AGENTKIT_DEMO_DATABASE_URL": url, "AGENTKIT_DEMO_LEDGER": str(ledger)}
-        kit = build_kit(url)
-        try:
-            research_id = _crash_and_resume(kit, env, crash_at, ledger)
-            publish_id = _approval(kit, url, approve)
-        finally:
-            kit.close()
-    console.rule("[bold]summary")
-    console.print(f"inspect them: [dim]agentkit --database-url {url} runs show {research_id}[/]")
-    console.print(f"              [dim]agentkit --database-url {url} runs show {publish_id}[/]")
+    kit, researcher = build_kit(url, live)
+    if live:
+        console.print(f"[bold]agentkit demo --live[/]: real model {researcher.model!r}")
+    else:
+        console.print(
+            "[bold]agentkit demo[/]: the model is [bold]scripted[/] (ScriptedModel: "
+            "no API key, no network).\n  For a real one: set OPENAI_API_KEY or "
+            "ANTHROPIC_API_KEY and run [bold]agentkit demo --live[/]"
+        )
+    env = {"AGENTKIT_DEMO_DATABASE_URL": url, "AGENTKIT_DEMO_LIVE": "1" if live else "0"}
+    handle = asyncio.run(kit.start(kit.functions["agent:researcher"], input=QUESTION))
+    console.rule(f"run {handle.id} on {url}")
+    watch = _JournalWatch(kit, handle.id)
+    watch.start()
+    tools: list[tuple[str, int]] = []
+    try:
+        ended = _run_child(watch, env, crash_at, tools)
+        watch.poll()
+        answered = sum(1 for s in kit.journal(handle.id) if s.kind == "infer")
+        if ended == "killed":
+            console.print(
+                f"  [bold red]✖ SIGKILL[/] pid {tools[-1][1]} in the middle of tool call {crash_at}"
+            )
+            console.print(
+                f"  a fresh process takes the run over once the dead worker's lease "
+                f"expires (≤ {LEASE_SECONDS:.0f} s) and replays {len(watch.seen)} "
+                "journaled steps without running them"
+            )
+            ended = _run_child(watch, env, None, tools)
+        while ended == "waiting":
+            watch.poll()
+            _approve(kit, handle.id, url, approve)
+            ended = _run_child(watch, env, None, tools)
+        watch.poll()
+    finally:
+        watch.stop.set()
+        watch.join()
+    result = asyncio.run(handle.result())
+    console.rule("answer")
+    console.print(result.output)
+    console.rule("summary")
+    _summary(kit, handle.id, answered, tools)
+    console.print(f"[dim]inspect: agentkit --database-url {url} runs show {handle.id}[/]")
+    kit.close()

@@ -1,7 +1,10 @@
-"""The durable functions of ``agentkit demo``.
+"""The research agent of ``agentkit demo``: two tools, one approval-gated tool.
 
-Their steps print one machine-readable line each (``started N topic``) that
-the demo's parent process shows and uses to pick its moment to SIGKILL.
+Its model is a `ScriptedModel` that answers by the turn of the conversation
+(so a fresh process continues the same script), or with ``--live`` a real model
+(``OPENAI_API_KEY`` and/or ``ANTHROPIC_API_KEY``; both give a `FallbackModel`).
+Tools print ``tool N name`` when their body starts, for the parent to follow and
+to pick its moment to SIGKILL.
 """
 
 from __future__ import annotations
@@ -9,69 +12,100 @@ from __future__ import annotations
 import os
 import time
 
-from pydantic import BaseModel
+from agentkit import Agent, AgentKit, agent_function, tool
+from agentkit.errors import ConfigError
+from agentkit.models import FallbackModel, Model, ModelRequest, ModelResponse, ScriptedModel, Usage
 
-from agentkit.durable import AgentKit, Context
-
-#: Seconds each simulated research step works; long enough to be killed mid-step.
-STEP_SECONDS = float(os.environ.get("AGENTKIT_DEMO_STEP_SECONDS", "0.35"))
+#: Seconds each tool works; long enough to be killed in the middle of one.
+TOOL_SECONDS = float(os.environ.get("AGENTKIT_DEMO_TOOL_SECONDS", "0.4"))
 #: A killed worker's lease must expire before another process takes the run over.
 LEASE_SECONDS = 2.0
+QUESTION = "How do durable agents survive crashes? Publish a short brief."
 
-TOPICS = [
-    "durable execution",
-    "event sourcing",
-    "idempotency keys",
-    "leases and heartbeats",
-    "human-in-the-loop tokens",
-    "deterministic replay",
+_SCRIPT: list[tuple[str, dict[str, str]]] = [
+    ("search", {"query": "durable execution for AI agents"}),
+    ("read", {"url": "https://example.org/durable-steps"}),
+    ("search", {"query": "human approval in agent loops"}),
+    ("read", {"url": "https://example.org/approval-tokens"}),
+    ("publish", {"title": "Durable agents", "summary": "Journal every step; replay on resume."}),
 ]
+_calls = 0
 
 
-class Approval(BaseModel):
-    """What a reviewer sends to complete the demo's approval token."""
+def _announce(name: str) -> None:
+    global _calls
+    _calls += 1
+    print(f"tool {_calls} {name}", flush=True)
 
-    approved: bool
-    note: str = ""
+
+@tool
+def search(query: str) -> str:
+    """Search the web for a query and return the top results."""
+    _announce("search")
+    time.sleep(TOOL_SECONDS)
+    return f"2 results for {query!r}: https://example.org/durable-steps, ..."
 
 
-def build_kit(database_url: str) -> AgentKit:
-    """A kit with the demo's two functions registered on it."""
+@tool
+def read(url: str) -> str:
+    """Fetch a page and return its main text."""
+    _announce("read")
+    time.sleep(TOOL_SECONDS)
+    return f"{url}: agents checkpoint each model and tool call, then replay the journal."
+
+
+@tool(needs_approval=True)
+def publish(title: str, summary: str) -> str:
+    """Publish a brief on the team site (a human approves first)."""
+    _announce("publish")
+    time.sleep(TOOL_SECONDS)
+    return f"published {title!r}"
+
+
+def _scripted_reply(request: ModelRequest) -> ModelResponse:
+    turn = sum(1 for message in request.messages if message.role == "assistant")
+    usage = Usage(input_tokens=180 + 95 * turn, output_tokens=24)
+    if turn < len(_SCRIPT):
+        name, args = _SCRIPT[turn]
+        return ScriptedModel.tool_call(name, args, id=f"call_{turn}", usage=usage)
+    return ScriptedModel.text(
+        "Durable agents journal every model and tool call; after a crash they replay the "
+        "journal and continue, so nothing already paid for is paid again. Brief published.",
+        usage=usage,
+    )
+
+
+def build_model(live: bool) -> Model | FallbackModel:
+    """The scripted model, or real ones chosen by the API keys present."""
+    if not live:
+        return ScriptedModel(_scripted_reply, model="scripted-researcher")
+    from agentkit.models import AnthropicModel, OpenAIModel
+
+    models: list[Model] = []
+    if os.environ.get("OPENAI_API_KEY"):
+        models.append(OpenAIModel("gpt-4o-mini"))
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        models.append(AnthropicModel("claude-haiku-4-5"))
+    if not models:
+        raise ConfigError("--live needs OPENAI_API_KEY or ANTHROPIC_API_KEY in the environment")
+    return models[0] if len(models) == 1 else FallbackModel(*models)
+
+
+def build_researcher(live: bool) -> Agent[str]:
+    """The demo's agent."""
+    return Agent(
+        "researcher",
+        "You are a careful researcher. Use search and read, then publish a short brief "
+        "with the publish tool, then answer in two sentences.",
+        build_model(live),
+        [search, read, publish],
+        max_iter=12,
+    )
+
+
+def build_kit(database_url: str, live: bool) -> tuple[AgentKit, Agent[str]]:
+    """A kit with the researcher's durable function registered on it."""
     kit = AgentKit(database_url, lease_ttl=LEASE_SECONDS)
-
-    @kit.function(id="demo.research", retries=2)
-    async def research(ctx: Context, topics: list[str]) -> list[str]:
-        notes = []
-        for index, topic in enumerate(topics, start=1):
-            notes.append(await ctx.step.run("research", study, index, topic))
-        return notes
-
-    @kit.function(id="demo.publish")
-    async def publish(ctx: Context, title: str) -> str:
-        draft = await ctx.step.run("draft", write_draft, title)
-        decision = await ctx.step.wait_for_token(
-            "approve",
-            timeout=3600,
-            schema=Approval,
-            description=f"Publish {title!r}? Reply with {{'approved': true|false, 'note': ...}}",
-        )
-        if not decision.approved:
-            return f"not published: {decision.note or 'rejected'}"
-        return await ctx.step.run("publish", lambda: f"published {draft!r} ({decision.note})")
-
-    return kit
-
-
-def study(index: int, topic: str) -> str:
-    """One research step: slow on purpose, and counted in a ledger outside the journal."""
-    print(f"started {index} {topic}", flush=True)
-    ledger = os.environ.get("AGENTKIT_DEMO_LEDGER")
-    if ledger:
-        with open(ledger, "a", encoding="utf-8") as file:
-            file.write(f"{index}\n")
-    time.sleep(STEP_SECONDS)
-    return f"notes on {topic}"
-
-
-def write_draft(title: str) -> str:
-    return f"{title}: a summary of six research notes"
+    researcher = build_researcher(live)
+    agent_function(kit, researcher)
+    return kit, researcher

@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import json
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
@@ -29,7 +29,7 @@ from agentkit.errors import (
     TokenTimeout,
     UsageError,
 )
-from agentkit.store import RunRecord, StepKind, StepRecord, TokenRecord
+from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, TokenRecord
 from agentkit.store._records import error_json
 
 if TYPE_CHECKING:
@@ -113,6 +113,23 @@ class Steps:
         if scope is None:
             raise UsageError("ctx.step.idempotency_key is only available inside a step's body")
         return f"{scope[0]}/{scope[1]}"
+
+    def peek_key(self, step_id: str) -> str:
+        """The key the next call with ``step_id`` will get (``id``, ``id#1``, ...)."""
+        count = self._ex.journal.counters.get(step_id, 0)
+        return step_id if count == 0 else f"{step_id}#{count}"
+
+    def completions(self, keys: Collection[str] | None = None) -> list[CompletionRecord]:
+        """This run's stored model-call attempts (of ``keys`` only, if given), oldest first."""
+        found = self._ex.store.list_completions(self._ex.run.id)
+        return found if keys is None else [c for c in found if c.step_key in keys]
+
+    def referenced_completion(self, key: str) -> str | None:
+        """The id of the completion a journaled ``infer`` step answered with."""
+        entry = self._ex.journal.entries.get(key)
+        if entry is None or entry.kind != "infer" or entry.status != "completed":
+            return None
+        return str(json.loads(entry.output or "{}")["completion_id"])
 
     # -- run ----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from agentkit.durable._serde import InputCodec, adapter_for, return_annotation
 from agentkit.errors import ConfigError
 
 if TYPE_CHECKING:
+    from agentkit._tool_durable import DurableFunctionTool
     from agentkit.durable._context import Context
 
 P = ParamSpec("P")
@@ -80,6 +81,15 @@ class DurableFunction(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<DurableFunction {self.id!r}>"
+
+    def as_tool(
+        self, *, name: str | None = None, description: str | None = None, **options: Any
+    ) -> DurableFunctionTool:
+        """This function as a tool a model may call; each call is a child run (``invoke``)."""
+        # The agent layer sits above the engine; import it only when asked for.
+        from agentkit._tool_durable import function_as_tool
+
+        return function_as_tool(self, name=name, description=description, **options)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise TypeError(

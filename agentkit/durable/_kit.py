@@ -41,11 +41,15 @@ from agentkit.store import (
 from agentkit.store._records import check_token_completable
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from agentkit._agent import Agent, AgentInput, AgentResult
     from agentkit.durable._context import Context
     from agentkit.durable._executor import Executor
 
 P = ParamSpec("P")
 R = TypeVar("R")
+A = TypeVar("A")
 # What `AgentKit.function` decorates: ``async def f(ctx: Context, ...) -> R``.
 UserFunction = Callable[Concatenate["Context", P], Coroutine[Any, Any, R]]
 
@@ -241,6 +245,20 @@ class AgentKit:
         worker = Worker(self, poll_interval=poll_interval, root_run_id=handle.id)
         await worker.run(until=lambda: handle.record().is_terminal)
         return cast(R, self._decode_output(handle.record()))
+
+    async def run_agent(
+        self,
+        agent: Agent[A],
+        input: AgentInput,
+        *,
+        state: BaseModel | None = None,
+        idempotency_key: str | None = None,
+    ) -> AgentResult[A]:
+        """Run ``agent`` as its own durable run (function ``agent:{name}``) until it ends."""
+        # The agent layer sits above the engine; import it only when asked for.
+        from agentkit._agent_run import run_agent
+
+        return await run_agent(self, agent, input, state=state, idempotency_key=idempotency_key)
 
     def get_run(self, run_id: str) -> RunHandle[Any]:
         """A handle on an existing run; RunNotFound if the id names none."""

@@ -75,12 +75,14 @@ def _campaign(base: Path, min_kills: int, seed0: int) -> int:
     return total
 
 
+@pytest.mark.timeout(600)
 def test_killed_worker_resumes_without_repeating_completed_steps(tmp_path: Path) -> None:
     kills = _campaign(tmp_path, min_kills=50, seed0=1000)
     assert kills >= 50
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_many_more_kill_points(tmp_path: Path) -> None:
     kills = _campaign(tmp_path, min_kills=250, seed0=5000)
     assert kills >= 250

@@ -1,0 +1,173 @@
+"""The agent loop: infer, run tool calls, infer again, until a final answer.
+
+Only steps touch the world: each model call is ``ctx.step.infer`` and each
+tool call one ``ctx.step.run`` (or ``invoke``, or a token wait for approval).
+Everything in between is a function of journaled results, so replay rebuilds
+the conversation without calling anything.
+
+Usage and cost are read from the store, not counted in memory: the
+completions stored for this loop's ``infer`` step keys. ``usage`` sums the
+successful attempt each journal entry references (the replies the
+conversation is made of); ``cost_usd`` sums every stored attempt of those
+keys, failed ones and retries included, since a provider may bill them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from agentkit._agent import (
+    AgentInput,
+    AgentResult,
+    MaxIterationsExceeded,
+    OutputValidationError,
+)
+from agentkit._agent_tools import ToolTurn
+from agentkit._tool_schema import describe_validation_error
+from agentkit.models import Message, ModelRequest, ToolCallPart, ToolResultPart, Usage
+
+if TYPE_CHECKING:
+    from agentkit._agent import Agent
+    from agentkit.durable import Context
+
+__all__ = ["run_loop", "usage_and_cost"]
+
+
+def input_messages(input: AgentInput) -> list[Message]:
+    """The conversation an input stands for."""
+    if isinstance(input, str):
+        return [Message.user(input)]
+    if isinstance(input, Message):
+        return [input]
+    return list(input)
+
+
+def next_step_key(ctx: Context, step_id: str) -> str:
+    """The key the engine gives the next step called ``step_id`` (``id``, ``id#1``, ...)."""
+    return ctx.step.peek_key(step_id)
+
+
+def usage_and_cost(ctx: Context, keys: list[str]) -> tuple[Usage, float | None]:
+    """Usage of the referenced completions of ``keys``, and the cost of all their attempts."""
+    completions = ctx.step.completions(set(keys))
+    referenced = {ctx.step.referenced_completion(key) for key in keys} - {None}
+    usage = Usage()
+    for completion in completions:
+        if completion.id in referenced:
+            usage = usage + Usage(
+                input_tokens=completion.input_tokens or 0,
+                output_tokens=completion.output_tokens or 0,
+                cached_tokens=completion.cached_tokens or 0,
+            )
+    costs = [c.cost_usd for c in completions if c.cost_usd is not None]
+    return usage, (sum(costs) if costs else None)
+
+
+async def _call_hook(hook: Any, *args: Any) -> None:
+    if hook is None:
+        return
+    outcome = hook(*args)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+class _Loop:
+    """The mutable bookkeeping of one ``agent.run``."""
+
+    def __init__(self, agent: Agent[Any], ctx: Context, state: BaseModel | None) -> None:
+        self.agent = agent
+        self.ctx = ctx
+        self.state = state
+        self.turn = ToolTurn(agent, ctx, state)
+        self.messages: list[Message] = []
+        self.tool_calls: list[ToolCallPart] = []
+        self.tool_results: list[ToolResultPart] = []
+        self.infer_keys: list[str] = []
+        self.tool_choice = agent.tool_choice
+        self.output_retries = agent.output_retries
+
+    def conversation(self) -> list[Message]:
+        """The system prompt (for the state as it is now) and the messages."""
+        system = self.agent.system_prompt(self.state)
+        return ([Message.system(system)] if system else []) + self.messages
+
+    def request(self) -> ModelRequest:
+        agent, spec = self.agent, self.agent.output_spec
+        return ModelRequest(
+            messages=self.conversation(),
+            tools=[tool.spec for tool in agent.bound_tools.values()],
+            tool_choice=self.tool_choice if agent.bound_tools else None,
+            output_schema=None if spec is None else spec.schema,
+            output_schema_name=None if spec is None else spec.name,
+            temperature=agent.temperature,
+            max_tokens=agent.max_tokens,
+        )
+
+    async def infer(self) -> list[ToolCallPart]:
+        step_id = f"{self.agent.name}/infer"
+        self.infer_keys.append(next_step_key(self.ctx, step_id))
+        response = await self.ctx.step.infer(step_id, self.agent.model, self.request())
+        self.messages.append(response.message)
+        await _call_hook(self.agent.hooks.on_response, self.ctx, self.agent, response)
+        return response.tool_calls
+
+    async def run_tools(self, calls: list[ToolCallPart]) -> None:
+        results = await self.turn.run(calls)
+        self.tool_calls.extend(calls)
+        self.tool_results.extend(results)
+        self.messages.append(Message(role="tool", parts=list(results)))
+        if self.tool_choice not in (None, "none"):
+            self.tool_choice = "auto"
+
+    def final_output(self) -> tuple[bool, Any]:
+        """(True, output) for a final answer; (False, None) after asking for a correction."""
+        text = self.messages[-1].text
+        spec = self.agent.output_spec
+        if spec is None:
+            return True, text
+        try:
+            return True, spec.parse(text)
+        except ValidationError as error:
+            if self.output_retries == 0:
+                problems = describe_validation_error(error, root="reply")
+                raise OutputValidationError(self.agent.name, text, problems) from error
+            self.output_retries -= 1
+            self.messages.append(Message.user(spec.retry_message(error)))
+            return False, None
+
+    def result(self, output: Any) -> AgentResult[Any]:
+        usage, cost = usage_and_cost(self.ctx, self.infer_keys)
+        result: AgentResult[Any] = self.agent.result_type(
+            output=output,
+            messages=self.conversation(),
+            tool_calls=self.tool_calls,
+            tool_results=self.tool_results,
+            usage=usage,
+            cost_usd=cost,
+            model_calls=len(self.infer_keys),
+        )
+        return result
+
+
+async def run_loop(
+    agent: Agent[Any], input: AgentInput, ctx: Context, state: BaseModel | None
+) -> AgentResult[Any]:
+    """Implementation of `Agent.run` (see there)."""
+    loop = _Loop(agent, ctx, state)
+    loop.messages = input_messages(input)
+    await _call_hook(agent.hooks.on_start, ctx, agent, loop.conversation())
+    for _ in range(agent.max_iter):
+        calls = await loop.infer()
+        if calls:
+            await loop.run_tools(calls)
+            continue
+        done, output = loop.final_output()
+        if done:
+            result = loop.result(output)
+            await _call_hook(agent.hooks.on_finish, ctx, agent, result)
+            return result
+    usage, cost = usage_and_cost(ctx, loop.infer_keys)
+    raise MaxIterationsExceeded(agent.name, agent.max_iter, loop.conversation(), usage, cost)

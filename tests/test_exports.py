@@ -1,0 +1,117 @@
+"""The public names of each package, pinned (a change here is an API change)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import agentkit
+import agentkit.durable
+import agentkit.store
+
+
+def test_agentkit_exports() -> None:
+    assert agentkit.__all__ == [
+        "Agent",
+        "AgentHooks",
+        "AgentKit",
+        "AgentResult",
+        "AgentkitError",
+        "ApprovalDecision",
+        "Clock",
+        "ConfigError",
+        "Context",
+        "DurableFunction",
+        "DurableFunctionTool",
+        "Event",
+        "EventTimeout",
+        "FunctionNotFound",
+        "FunctionTool",
+        "ManualClock",
+        "MaxIterationsExceeded",
+        "NonDeterminismError",
+        "NonRetriableError",
+        "OutputValidationError",
+        "RetryPolicy",
+        "RunCancelledError",
+        "RunFailedError",
+        "RunHandle",
+        "RunNotFound",
+        "StepFailed",
+        "StepSerializationError",
+        "Steps",
+        "SystemClock",
+        "Token",
+        "TokenAlreadyCompleted",
+        "TokenError",
+        "TokenExpired",
+        "TokenNotFound",
+        "TokenPayloadInvalid",
+        "TokenRunNotWaiting",
+        "TokenTimeout",
+        "Tool",
+        "ToolRetry",
+        "UsageError",
+        "WaitTimeout",
+        "Worker",
+        "__version__",
+        "agent_function",
+        "function_as_tool",
+        "run_agent",
+        "start_agent",
+        "tool",
+    ]
+    for name in agentkit.__all__:
+        assert getattr(agentkit, name) is not None
+
+
+def test_durable_and_store_exports() -> None:
+    assert agentkit.durable.__all__ == [
+        "AgentKit",
+        "Clock",
+        "Context",
+        "DurableFunction",
+        "Event",
+        "ManualClock",
+        "RetryPolicy",
+        "RunHandle",
+        "Steps",
+        "SystemClock",
+        "Token",
+        "Worker",
+    ]
+    assert agentkit.store.__all__ == [
+        "DEFAULT_DATABASE_URL",
+        "CompletionRecord",
+        "EventRecord",
+        "InMemoryStore",
+        "RunRecord",
+        "RunStatus",
+        "SQLStore",
+        "StepKind",
+        "StepRecord",
+        "StepStatus",
+        "Store",
+        "TokenRecord",
+        "TokenStatus",
+        "database_url_from_env",
+    ]
+
+
+def test_import_agentkit_loads_no_model_sdk_and_no_agent_layer() -> None:
+    probe = (
+        "import sys, agentkit; "
+        "print(sorted(m for m in ('openai', 'anthropic', 'litellm', 'agentkit.models', "
+        "'agentkit._agent') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        agentkit.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "no attribute 'NoSuchThing'" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
