@@ -119,17 +119,19 @@ async def infer(
     key = ex.journal.next_key(step_id)
     fp = fingerprint("infer", request.model_dump(mode="json"))
     entry = ex.journal.lookup(key, "infer", fp)
+    completion: CompletionRecord | None = None
     if entry is None:
         await ex.before_live(key, "infer")
         ex.live_step_started()
         try:
-            entry = await _live(ex, key, fp, model, request, stream)
+            entry, completion = await _live(ex, key, fp, model, request, stream)
         finally:
             ex.live_step_ended()
     if entry.status == "failed":
         raise ex.step_failed(entry)
     reference = json.loads(entry.output or "{}")
-    completion = ex.store.get_completion(reference["completion_id"])
+    if completion is None or completion.id != reference["completion_id"]:
+        completion = ex.store.get_completion(reference["completion_id"])
     if completion is None:
         raise UsageError(
             f"step {key!r} references completion {reference['completion_id']!r}, "
@@ -145,7 +147,8 @@ async def _live(
     model: Model | FallbackModel,
     request: ModelRequest,
     stream: Callable[[StreamEvent], Any] | None,
-) -> StepRecord:
+) -> tuple[StepRecord, CompletionRecord | None]:
+    """Call the model; journal the outcome. Returns the entry and the completion it names."""
     from agentkit.models import ModelError, complete
 
     seq = ex.journal.allocate_seq()
@@ -164,7 +167,7 @@ async def _live(
     if earlier:  # paid for by a process that died before journaling: use it
         record.output = _reference(earlier[-1], attempts=0)
         record.attempts, record.ended_at = 0, ex.clock.now()
-        return _journal(ex, record)
+        return _journal(ex, record), earlier[-1]
 
     stored: dict[int, CompletionRecord] = {}
 
@@ -189,10 +192,10 @@ async def _live(
         journaled = _journal(ex, record)
         if journaled.status == "failed":
             raise ex.step_failed(journaled) from exc
-        return journaled
+        return journaled, None
     record.output = _reference(stored[success.number], attempts=len(stored))
     record.attempts, record.ended_at = len(stored), ex.clock.now()
-    return _journal(ex, record)
+    return _journal(ex, record), stored[success.number]
 
 
 def _journal(ex: Execution, record: StepRecord) -> StepRecord:

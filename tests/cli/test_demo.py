@@ -60,3 +60,21 @@ def test_demo_kills_resumes_approves_and_repays_nothing(tmp_path: Path, crash_at
     }
     assert sorted(c.id for c in completions) == sorted(referenced)
     assert json.loads(run.output or "{}")["output"].endswith("Brief published.")
+
+
+def test_live_model_follows_the_keys_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentkit.cli._demo_app import build_model
+    from agentkit.errors import ConfigError
+    from agentkit.models import AnthropicModel, FallbackModel, OpenAIModel, ScriptedModel
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert isinstance(build_model(live=False), ScriptedModel)
+    with pytest.raises(ConfigError, match="--live needs OPENAI_API_KEY or ANTHROPIC_API_KEY"):
+        build_model(live=True)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    assert isinstance(build_model(live=True), AnthropicModel)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    both = build_model(live=True)
+    assert isinstance(both, FallbackModel)
+    assert [type(m) for m in both.models] == [OpenAIModel, AnthropicModel]
