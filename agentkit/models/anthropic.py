@@ -14,15 +14,12 @@ from agentkit.models._anthropic_wire import (
     anthropic_stream_finished,
     build_anthropic_body,
 )
-from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._base import EventCallback, RawExchange, emit_event
 from agentkit.models._errors import (
-    AuthenticationFailed,
-    ModelError,
-    StreamInterrupted,
-    error_for_transport,
     select_headers,
 )
-from agentkit.models._http import elapsed_ms, error_from_response, transport_error_types
+from agentkit.models._http import elapsed_ms, transport_error_types
+from agentkit.models._sdk import SDKModel
 from agentkit.models._types import ModelRequest
 
 if TYPE_CHECKING:
@@ -36,7 +33,7 @@ __all__ = ["AnthropicModel"]
 _SENT_AS_ARGUMENTS = ("model", "messages", "max_tokens", "stream")
 
 
-class AnthropicModel(Model):
+class AnthropicModel(SDKModel["AsyncAnthropic"]):
     """A Claude model on the Messages API.
 
     System messages become the ``system`` field; tool results travel in user
@@ -57,6 +54,7 @@ class AnthropicModel(Model):
     """
 
     provider = "anthropic"
+    sdk_name = "Anthropic"
 
     def __init__(
         self,
@@ -71,33 +69,29 @@ class AnthropicModel(Model):
         max_tokens: int = DEFAULT_MAX_TOKENS,
         **defaults: Any,
     ) -> None:
-        super().__init__(model, rate_limit=rate_limit, retry=retry, context_window=context_window)
-        self._api_key = api_key
-        self._base_url = base_url
-        self._given_client = client
-        self._client: AsyncAnthropic | None = None
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            client=client,
+            rate_limit=rate_limit,
+            retry=retry,
+            context_window=context_window,
+            defaults=defaults,
+        )
         self.default_max_tokens = max_tokens
-        self.defaults = defaults
 
-    def _sdk(self) -> AsyncAnthropic:
-        if self._client is None:
-            import anthropic
+    def _new_client(self) -> AsyncAnthropic:
+        import anthropic
 
-            if self._given_client is not None:
-                # Retries belong to complete(); the SDK's own would hide attempts.
-                self._client = self._given_client.with_options(max_retries=0)
-            else:
-                try:
-                    self._client = anthropic.AsyncAnthropic(
-                        api_key=self._api_key, base_url=self._base_url, max_retries=0
-                    )
-                except anthropic.AnthropicError as exc:
-                    raise AuthenticationFailed(
-                        f"cannot build an Anthropic client for {self.model_name!r}: {exc}",
-                        provider=self.provider,
-                        model=self.model_name,
-                    ) from exc
-        return self._client
+        return anthropic.AsyncAnthropic(
+            api_key=self._api_key, base_url=self._base_url, max_retries=0
+        )
+
+    def _client_error(self) -> type[Exception]:
+        import anthropic
+
+        return anthropic.AnthropicError
 
     def build_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body :meth:`call` sends for ``request``."""
@@ -141,24 +135,8 @@ class AnthropicModel(Model):
                 response_body = cast(dict[str, Any], await raw.json())
             except ValueError as exc:
                 raise self._error(raw.http_response, body, started) from exc
-            return RawExchange(
-                provider=self.provider,
-                model=self.model_name,
-                request_body=body,
-                response_body=response_body,
-                status_code=raw.status_code,
-                headers=headers,
-                latency_ms=elapsed_ms(started),
-            )
-        exchange = RawExchange(
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            stream_events=[],
-            status_code=raw.status_code,
-            headers=headers,
-        )
-        # Appended in place: the exchange holds what arrived even if the stream breaks.
+            return self._answered(body, raw.status_code, headers, response_body, started)
+        exchange = self._stream_opened(body, raw.status_code, headers)
         events = exchange.stream_events
         assert events is not None
         deltas = AnthropicStreamDeltas()
@@ -176,42 +154,6 @@ class AnthropicModel(Model):
         except transport as exc:
             exchange.latency_ms = elapsed_ms(started)
             raise self._transport(exc, timed_out=False, exchange=exchange) from exc
-        exchange.latency_ms = elapsed_ms(started)
-        if not anthropic_stream_finished(events):
-            raise StreamInterrupted(
-                f"{self.provider} model {self.model_name!r}: stream ended before message_stop",
-                provider=self.provider,
-                model=self.model_name,
-                exchange=exchange,
-            )
-        return exchange
-
-    def _error(
-        self,
-        response: Any,
-        body: dict[str, Any],
-        started: float,
-        error_body: Any = None,
-        stream_events: list[dict[str, Any]] | None = None,
-    ) -> ModelError:
-        return error_from_response(
-            response,
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            started=started,
-            body=error_body,
-            stream_events=stream_events,
-        )
-
-    def _transport(
-        self, exc: BaseException, *, timed_out: bool, exchange: RawExchange | None = None
-    ) -> ModelError:
-        return error_for_transport(
-            exc,
-            provider=self.provider,
-            model=self.model_name,
-            timed_out=timed_out,
-            mid_stream=exchange is not None,
-            exchange=exchange,
+        return self._stream_closed(
+            exchange, started, anthropic_stream_finished(events), "before message_stop"
         )

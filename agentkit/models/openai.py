@@ -9,21 +9,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._base import EventCallback, RawExchange, emit_event
 from agentkit.models._errors import (
-    AuthenticationFailed,
-    ModelError,
-    StreamInterrupted,
     error_for_status,
-    error_for_transport,
     select_headers,
 )
-from agentkit.models._http import elapsed_ms, error_from_response, transport_error_types
+from agentkit.models._http import elapsed_ms, transport_error_types
 from agentkit.models._openai_wire import (
     build_openai_body,
     openai_chunk_events,
     openai_stream_finished,
 )
+from agentkit.models._sdk import SDKModel
 from agentkit.models._types import ModelRequest
 
 if TYPE_CHECKING:
@@ -37,7 +34,7 @@ __all__ = ["OpenAIModel"]
 _SENT_AS_ARGUMENTS = ("model", "messages", "stream")
 
 
-class OpenAIModel(Model):
+class OpenAIModel(SDKModel["AsyncOpenAI"]):
     """A chat.completions model.
 
     Args:
@@ -54,6 +51,7 @@ class OpenAIModel(Model):
     """
 
     provider = "openai"
+    sdk_name = "OpenAI"
 
     def __init__(
         self,
@@ -68,33 +66,27 @@ class OpenAIModel(Model):
         max_tokens_field: str = "max_completion_tokens",
         **defaults: Any,
     ) -> None:
-        super().__init__(model, rate_limit=rate_limit, retry=retry, context_window=context_window)
-        self._api_key = api_key
-        self._base_url = base_url
-        self._given_client = client
-        self._client: AsyncOpenAI | None = None
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            client=client,
+            rate_limit=rate_limit,
+            retry=retry,
+            context_window=context_window,
+            defaults=defaults,
+        )
         self.max_tokens_field = max_tokens_field
-        self.defaults = defaults
 
-    def _sdk(self) -> AsyncOpenAI:
-        if self._client is None:
-            import openai
+    def _new_client(self) -> AsyncOpenAI:
+        import openai
 
-            if self._given_client is not None:
-                # Retries belong to complete(); the SDK's own would hide attempts.
-                self._client = self._given_client.with_options(max_retries=0)
-            else:
-                try:
-                    self._client = openai.AsyncOpenAI(
-                        api_key=self._api_key, base_url=self._base_url, max_retries=0
-                    )
-                except openai.OpenAIError as exc:
-                    raise AuthenticationFailed(
-                        f"cannot build an OpenAI client for {self.model_name!r}: {exc}",
-                        provider=self.provider,
-                        model=self.model_name,
-                    ) from exc
-        return self._client
+        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=0)
+
+    def _client_error(self) -> type[Exception]:
+        import openai
+
+        return openai.OpenAIError
 
     def build_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The JSON body :meth:`call` sends for ``request``."""
@@ -128,35 +120,17 @@ class OpenAIModel(Model):
             raise self._error(exc.response, body, started) from exc
         except openai.APIConnectionError as exc:
             timed_out = isinstance(exc, openai.APITimeoutError)
-            raise self._transport(exc, timed_out=timed_out, mid_stream=False) from exc
+            raise self._transport(exc, timed_out=timed_out) from exc
         except transport as exc:
-            raise self._transport(
-                exc, timed_out=isinstance(exc, timeouts), mid_stream=False
-            ) from exc
+            raise self._transport(exc, timed_out=isinstance(exc, timeouts)) from exc
         headers = select_headers(raw.headers)
         if on_event is None:
             try:
                 response_body = cast(dict[str, Any], raw.http_response.json())
             except ValueError as exc:
                 raise self._error(raw.http_response, body, started) from exc
-            return RawExchange(
-                provider=self.provider,
-                model=self.model_name,
-                request_body=body,
-                response_body=response_body,
-                status_code=raw.status_code,
-                headers=headers,
-                latency_ms=elapsed_ms(started),
-            )
-        exchange = RawExchange(
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            stream_events=[],
-            status_code=raw.status_code,
-            headers=headers,
-        )
-        # Appended in place: the exchange holds what arrived even if the stream breaks.
+            return self._answered(body, raw.status_code, headers, response_body, started)
+        exchange = self._stream_opened(body, raw.status_code, headers)
         chunks = exchange.stream_events
         assert chunks is not None
         try:
@@ -180,47 +154,7 @@ class OpenAIModel(Model):
             ) from exc
         except transport as exc:
             exchange.latency_ms = elapsed_ms(started)
-            raise self._transport(exc, timed_out=False, mid_stream=True, exchange=exchange) from exc
-        exchange.latency_ms = elapsed_ms(started)
-        if not openai_stream_finished(chunks):
-            raise StreamInterrupted(
-                f"{self.provider} model {self.model_name!r}: stream ended without a finish_reason",
-                provider=self.provider,
-                model=self.model_name,
-                exchange=exchange,
-            )
-        return exchange
-
-    def _error(
-        self,
-        response: Any,
-        body: dict[str, Any],
-        started: float,
-        *,
-        stream_events: list[dict[str, Any]] | None = None,
-    ) -> ModelError:
-        return error_from_response(
-            response,
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            started=started,
-            stream_events=stream_events,
-        )
-
-    def _transport(
-        self,
-        exc: BaseException,
-        *,
-        timed_out: bool,
-        mid_stream: bool,
-        exchange: RawExchange | None = None,
-    ) -> ModelError:
-        return error_for_transport(
-            exc,
-            provider=self.provider,
-            model=self.model_name,
-            timed_out=timed_out,
-            mid_stream=mid_stream,
-            exchange=exchange,
+            raise self._transport(exc, timed_out=False, exchange=exchange) from exc
+        return self._stream_closed(
+            exchange, started, openai_stream_finished(chunks), "without a finish_reason"
         )
