@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agentkit.models._base import RawExchange
+from agentkit.models._base import RawExchange, exchange_body
 from agentkit.models._types import (
     FinishReason,
     Message,
@@ -267,10 +267,5 @@ def anthropic_body_from_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 def parse_anthropic_exchange(raw: RawExchange) -> ModelResponse:
     """Parse a stored Anthropic exchange, streamed or not."""
-    if raw.stream_events is not None:
-        body = anthropic_body_from_events(raw.stream_events)
-    elif raw.response_body is not None:
-        body = raw.response_body
-    else:
-        raise ValueError(f"exchange with {raw.model!r} has neither a response body nor events")
+    body = exchange_body(raw, anthropic_body_from_events)
     return parse_anthropic_body(body, provider=raw.provider, model=raw.model, headers=raw.headers)

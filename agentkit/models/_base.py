@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,22 @@ class RawExchange(BaseModel):
     status_code: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     latency_ms: float = 0.0
+
+
+def exchange_body(
+    raw: RawExchange, from_events: Callable[[list[dict[str, Any]]], dict[str, Any]]
+) -> dict[str, Any]:
+    """The response body of a stored exchange: as received, or assembled from its events."""
+    if raw.stream_events is not None:
+        return from_events(raw.stream_events)
+    if raw.response_body is not None:
+        return raw.response_body
+    raise ValueError(f"exchange with {raw.model!r} has neither a response body nor events")
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
+    return (time.perf_counter() - started) * 1000.0
 
 
 async def emit_event(on_event: EventCallback, event: StreamEvent) -> None:
@@ -131,6 +148,55 @@ class Model(Completable, ABC):
         self.rate_limit = rate_limit
         self.retry = retry if retry is not None else RetryPolicy()
         self.context_window = context_window
+
+    def _answered(
+        self,
+        body: dict[str, Any],
+        status_code: int,
+        headers: dict[str, str],
+        response_body: dict[str, Any],
+        started: float,
+    ) -> RawExchange:
+        """The exchange of a call answered in one JSON body."""
+        return RawExchange(
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            response_body=response_body,
+            status_code=status_code,
+            headers=headers,
+            latency_ms=elapsed_ms(started),
+        )
+
+    def _stream_opened(
+        self, body: dict[str, Any], status_code: int, headers: dict[str, str]
+    ) -> RawExchange:
+        """The exchange of a stream that has just opened; events are appended to it
+        in place, so it holds what arrived even if the stream breaks."""
+        return RawExchange(
+            provider=self.provider,
+            model=self.model_name,
+            request_body=body,
+            stream_events=[],
+            status_code=status_code,
+            headers=headers,
+        )
+
+    def _stream_closed(
+        self, exchange: RawExchange, started: float, finished: bool, missing: str
+    ) -> RawExchange:
+        """Stamp the latency; a stream that ended without its last event was cut."""
+        exchange.latency_ms = elapsed_ms(started)
+        if not finished:
+            from agentkit.models._errors import StreamInterrupted
+
+            raise StreamInterrupted(
+                f"{self.provider} model {self.model_name!r}: stream ended {missing}",
+                provider=self.provider,
+                model=self.model_name,
+                exchange=exchange,
+            )
+        return exchange
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model_name!r})"

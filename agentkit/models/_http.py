@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from agentkit.models._base import RawExchange
+from agentkit.models._base import RawExchange, elapsed_ms
 from agentkit.models._errors import ModelError, error_for_status, select_headers
 
 __all__ = ["HTTPResponse", "elapsed_ms", "error_from_response", "transport_error_types"]
@@ -26,11 +25,6 @@ class HTTPResponse(Protocol):
     def text(self) -> str: ...
 
     def json(self) -> Any: ...
-
-
-def elapsed_ms(started: float) -> float:
-    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
-    return (time.perf_counter() - started) * 1000.0
 
 
 def _json_or_text(response: HTTPResponse) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agentkit.models._base import RawExchange
+from agentkit.models._base import RawExchange, exchange_body
 from agentkit.models._types import (
     FinishReason,
     Message,
@@ -274,10 +274,5 @@ def openai_body_from_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
 
 def parse_openai_exchange(raw: RawExchange) -> ModelResponse:
     """Parse a stored OpenAI-shaped exchange, streamed or not."""
-    if raw.stream_events is not None:
-        body = openai_body_from_chunks(raw.stream_events)
-    elif raw.response_body is not None:
-        body = raw.response_body
-    else:
-        raise ValueError(f"exchange with {raw.model!r} has neither a response body nor events")
+    body = exchange_body(raw, openai_body_from_chunks)
     return parse_openai_body(body, provider=raw.provider, model=raw.model, headers=raw.headers)

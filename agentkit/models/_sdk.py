@@ -11,13 +11,8 @@ from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from agentkit.models._base import Model, RawExchange
-from agentkit.models._errors import (
-    AuthenticationFailed,
-    ModelError,
-    StreamInterrupted,
-    error_for_transport,
-)
-from agentkit.models._http import elapsed_ms, error_from_response
+from agentkit.models._errors import AuthenticationFailed, ModelError, error_for_transport
+from agentkit.models._http import error_from_response
 
 if TYPE_CHECKING:
     from agentkit.models._retry import RetryPolicy
@@ -80,53 +75,6 @@ class SDKModel(Model, Generic[ClientT]):
                         model=self.model_name,
                     ) from exc
         return self._client
-
-    def _answered(
-        self,
-        body: dict[str, Any],
-        status_code: int,
-        headers: dict[str, str],
-        response_body: dict[str, Any],
-        started: float,
-    ) -> RawExchange:
-        """The exchange of a call answered in one JSON body."""
-        return RawExchange(
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            response_body=response_body,
-            status_code=status_code,
-            headers=headers,
-            latency_ms=elapsed_ms(started),
-        )
-
-    def _stream_opened(
-        self, body: dict[str, Any], status_code: int, headers: dict[str, str]
-    ) -> RawExchange:
-        """The exchange of a stream that has just opened; events are appended to it
-        in place, so it holds what arrived even if the stream breaks."""
-        return RawExchange(
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            stream_events=[],
-            status_code=status_code,
-            headers=headers,
-        )
-
-    def _stream_closed(
-        self, exchange: RawExchange, started: float, finished: bool, missing: str
-    ) -> RawExchange:
-        """Stamp the latency; a stream that ended without its last event was cut."""
-        exchange.latency_ms = elapsed_ms(started)
-        if not finished:
-            raise StreamInterrupted(
-                f"{self.provider} model {self.model_name!r}: stream ended {missing}",
-                provider=self.provider,
-                model=self.model_name,
-                exchange=exchange,
-            )
-        return exchange
 
     def _error(
         self,

@@ -15,7 +15,6 @@ from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
 from agentkit.models._errors import (
     ContextLengthExceeded,
     ModelError,
-    StreamInterrupted,
     error_for_status,
     error_for_transport,
     select_headers,
@@ -137,15 +136,9 @@ class LiteLLMModel(Model):
             if error is None:
                 raise
             raise error from exc
-        exchange.latency_ms = elapsed_ms(started)
-        if not openai_stream_finished(chunks):
-            raise StreamInterrupted(
-                f"{self.provider} model {self.model_name!r}: stream ended without a finish_reason",
-                provider=self.provider,
-                model=self.model_name,
-                exchange=exchange,
-            )
-        return exchange
+        return self._stream_closed(
+            exchange, started, openai_stream_finished(chunks), "without a finish_reason"
+        )
 
     def _translate(
         self,
@@ -180,15 +173,7 @@ class LiteLLMModel(Model):
         response = getattr(exc, "response", None)
         headers = select_headers(getattr(response, "headers", None) or {})
         error_body = {"error": {"message": getattr(exc, "message", None) or str(exc)}}
-        failed = exchange or RawExchange(
-            provider=self.provider,
-            model=self.model_name,
-            request_body=body,
-            response_body=error_body,
-            status_code=status,
-            headers=headers,
-            latency_ms=elapsed_ms(started),
-        )
+        failed = exchange or self._answered(body, status, headers, error_body, started)
         error = error_for_status(
             status,
             provider=self.provider,
