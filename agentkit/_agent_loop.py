@@ -25,9 +25,16 @@ from agentkit._agent import (
     MaxIterationsExceeded,
     OutputValidationError,
 )
-from agentkit._agent_tools import ToolTurn
+from agentkit._agent_tools import ToolTurn, cut_off_results
 from agentkit._tool_schema import describe_validation_error
-from agentkit.models import Message, ModelRequest, ToolCallPart, ToolResultPart, Usage
+from agentkit.models import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from agentkit._agent import Agent
@@ -106,16 +113,21 @@ class _Loop:
             max_tokens=agent.max_tokens,
         )
 
-    async def infer(self) -> list[ToolCallPart]:
+    async def infer(self) -> ModelResponse:
         step_id = f"{self.agent.name}/infer"
         self.infer_keys.append(next_step_key(self.ctx, step_id))
         response = await self.ctx.step.infer(step_id, self.agent.model, self.request())
         self.messages.append(response.message)
         await _call_hook(self.agent.hooks.on_response, self.ctx, self.agent, response)
-        return response.tool_calls
+        return response
 
-    async def run_tools(self, calls: list[ToolCallPart]) -> None:
-        results = await self.turn.run(calls)
+    async def run_tools(self, response: ModelResponse) -> None:
+        calls = response.tool_calls
+        if response.finish_reason == "length":
+            # Cut off at max_tokens: a call may be incomplete, so none is run.
+            results = cut_off_results(calls, self.agent.max_tokens)
+        else:
+            results = await self.turn.run(calls)
         self.tool_calls.extend(calls)
         self.tool_results.extend(results)
         self.messages.append(Message(role="tool", parts=list(results)))
@@ -160,9 +172,9 @@ async def run_loop(
     loop.messages = input_messages(input)
     await _call_hook(agent.hooks.on_start, ctx, agent, loop.conversation())
     for _ in range(agent.max_iter):
-        calls = await loop.infer()
-        if calls:
-            await loop.run_tools(calls)
+        response = await loop.infer()
+        if response.tool_calls:
+            await loop.run_tools(response)
             continue
         done, output = loop.final_output()
         if done:

@@ -67,7 +67,9 @@ async def start_agent(
 ) -> RunHandle[AgentResult[OutputT]]:
     """Queue a run of ``agent``; a worker executes it. Returns its handle at once."""
     function = agent_function(kit, agent)
-    return await kit.start(function, idempotency_key=idempotency_key, input=input, state=state)
+    # Start options travel with the function: `kit.start` is typed by its input.
+    function = function.options(idempotency_key=idempotency_key)
+    return await kit.start(function, input=input, state=state)
 
 
 async def run_agent(

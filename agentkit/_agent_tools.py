@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from agentkit._agent import Agent
     from agentkit.durable import Context
 
-__all__ = ["ToolTurn"]
+__all__ = ["ToolTurn", "cut_off_results"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,35 @@ class _Ready:
     kwargs: dict[str, Any]
 
 
+_QUOTED_ARGUMENTS = 500  # characters of malformed arguments quoted back to the model
+
+
 def _error(call: ToolCallPart, content: str) -> ToolResultPart:
     return ToolResultPart(tool_call_id=call.id, name=call.name, content=content, is_error=True)
+
+
+def _quote(raw: str) -> str:
+    if len(raw) <= _QUOTED_ARGUMENTS:
+        return repr(raw)
+    return f"{raw[:_QUOTED_ARGUMENTS]!r} (the first {_QUOTED_ARGUMENTS} of {len(raw)} characters)"
+
+
+def cut_off_results(calls: Sequence[ToolCallPart], max_tokens: int | None) -> list[ToolResultPart]:
+    """Answers to the tool calls of a reply cut off at its output limit: none of them ran.
+
+    A reply that stopped at ``max_tokens`` may end inside a call's arguments, and
+    even a call whose arguments parse may be missing the ones that were coming.
+    """
+    limit = "max_tokens" if max_tokens is None else f"max_tokens={max_tokens}"
+    return [
+        _error(
+            call,
+            f"Error: your reply was cut off at its output limit ({limit}) before this call "
+            f"to {call.name} was complete, so it was not run. Call it again with shorter "
+            "arguments, or fewer calls in one reply.",
+        )
+        for call in calls
+    ]
 
 
 def _failure_text(tool: Tool, failure: StepFailed) -> str:
@@ -69,7 +96,8 @@ class ToolTurn:
             return _error(
                 call,
                 f"Error: the arguments for {call.name} are not a JSON object "
-                f"({call.parse_error}). Call it again with valid JSON arguments.",
+                f"({call.parse_error}): you sent {_quote(call.raw_arguments)}. "
+                "Call it again with valid JSON arguments.",
             )
         try:
             kwargs = tool.validate(call.arguments)

@@ -5,6 +5,7 @@
     AgentkitError
     ├── ConfigError                  bad database URL, bad function definition, bad options
     ├── UsageError                   an API used in a way it does not support (nested steps)
+    ├── IdempotencyConflict          a start reused an idempotency key with another input
     ├── NotFoundError                an id that names nothing (LookupError too)
     │   ├── RunNotFound
     │   └── FunctionNotFound
@@ -45,6 +46,7 @@ __all__ = [
     "ConfigError",
     "EventTimeout",
     "FunctionNotFound",
+    "IdempotencyConflict",
     "NonDeterminismError",
     "NonRetriableError",
     "NotFoundError",
@@ -75,6 +77,41 @@ class ConfigError(AgentkitError):
 
 class UsageError(AgentkitError):
     """An API was used in a way it does not support."""
+
+
+class IdempotencyConflict(AgentkitError):
+    """A start reused an idempotency key, with another input than the run that owns it.
+
+    Start with another key, or with ``fn.options(idempotency_key=k,
+    on_conflict="return_existing")`` to get the existing run back.
+
+    Attributes:
+        idempotency_key: the key.
+        function_id: the durable function both starts name.
+        run_id: the run that owns the key.
+        existing_fingerprint: hash of that run's input.
+        new_fingerprint: hash of the refused start's input.
+    """
+
+    def __init__(
+        self,
+        idempotency_key: str,
+        function_id: str,
+        run_id: str,
+        existing_fingerprint: str,
+        new_fingerprint: str,
+    ) -> None:
+        super().__init__(
+            f"idempotency key {idempotency_key!r} of durable function {function_id!r} belongs "
+            f"to run {run_id!r}, started with another input (fingerprint "
+            f"{existing_fingerprint}; this start's input has fingerprint {new_fingerprint}); "
+            "use another key, or on_conflict='return_existing' to get the existing run"
+        )
+        self.idempotency_key = idempotency_key
+        self.function_id = function_id
+        self.run_id = run_id
+        self.existing_fingerprint = existing_fingerprint
+        self.new_fingerprint = new_fingerprint
 
 
 class NotFoundError(AgentkitError, LookupError):

@@ -59,7 +59,9 @@ async def main() -> str:
     for step in kit.journal(run.id):
         print(f"{step.key}: {step.kind}")
     print(result.output)
-    print(f"{result.usage.total_tokens} tokens, ${result.cost_usd:.4f}")
+    # None when no price is known (a self-hosted model, a model the price list lacks).
+    cost = "n/a" if result.cost_usd is None else f"${result.cost_usd:.4f}"
+    print(f"{result.usage.total_tokens} tokens, {cost}")
     return result.output
 
 

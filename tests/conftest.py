@@ -1,4 +1,13 @@
-"""Shared fixtures. The autouse network guard makes any real connection fail the test."""
+"""Shared fixtures and suite-wide rules.
+
+- The autouse network guard makes any real connection fail the test.
+- Every test's pytest-timeout limit is scaled by ``AGENTKIT_TEST_TIMEOUT_SCALE``
+  (`tests.killing.deadline`), like every other time limit in the suite.
+- The only allowed skip is a PostgreSQL variant without
+  ``AGENTKIT_TEST_POSTGRES_URL``; the summary says how many were skipped and
+  why. Any other skip (a missing file, a missing package) fails the session:
+  the fixtures live in the repository and ``[dev]`` installs every package.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.terminal import TerminalReporter
 
 from agentkit.store import InMemoryStore, SQLStore, Store
+from tests.killing import deadline
 
 POSTGRES_URL = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
 STORE_KINDS = ["sqlite", "memory", "postgres"]
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need AGENTKIT_TEST_POSTGRES_URL (.ci/postgres.sh sets one up)"
+)
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -76,9 +90,7 @@ def make_store(kind: str, tmp_path: Path) -> Store:
     if kind == "memory":
         return InMemoryStore()
     if POSTGRES_URL is None:
-        pytest.skip(
-            "PostgreSQL tests need AGENTKIT_TEST_POSTGRES_URL (.ci/postgres.sh sets one up)"
-        )
+        pytest.skip(POSTGRES_SKIP_REASON)
     store = SQLStore(POSTGRES_URL)
     store._engine.dispose()
     with store._engine.begin() as conn:
@@ -87,3 +99,56 @@ def make_store(kind: str, tmp_path: Path) -> Store:
             "agentkit_completions"
         )
     return store
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scale each test's pytest-timeout limit (its marker, else the configured default)."""
+    default = float(config.getoption("timeout", None) or config.getini("timeout") or 0)
+    for item in items:
+        marker = item.get_closest_marker("timeout")
+        base = default
+        if marker is not None:
+            base = float(marker.kwargs.get("timeout", marker.args[0] if marker.args else default))
+        if base > 0:
+            # Inserted first, so it is the closest marker pytest-timeout reads.
+            item.add_marker(pytest.mark.timeout(deadline(base)), append=False)
+
+
+def _skip_reason(report: pytest.CollectReport | pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # (path, line, "Skipped: reason")
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _skips(config: pytest.Config) -> list[tuple[str, str]]:
+    """(node id, reason) of every skipped test or module, as the terminal counted them."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return []
+    return [(report.nodeid, _skip_reason(report)) for report in reporter.stats.get("skipped", [])]
+
+
+def unexpected_skips(skips: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The skips that are not a PostgreSQL variant without a PostgreSQL URL."""
+    return [(nodeid, reason) for nodeid, reason in skips if reason != POSTGRES_SKIP_REASON]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if unexpected_skips(_skips(session.config)) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter, config: pytest.Config) -> None:
+    skips = _skips(config)
+    postgres = len(skips) - len(unexpected_skips(skips))
+    if postgres:
+        terminalreporter.write_line(
+            f"{postgres} PostgreSQL tests skipped: AGENTKIT_TEST_POSTGRES_URL is not set "
+            "(.ci/postgres.sh starts one)",
+            yellow=True,
+        )
+    for nodeid, reason in unexpected_skips(skips):
+        terminalreporter.write_line(
+            f"skip not allowed (only PostgreSQL tests may skip): {nodeid}: {reason}", red=True
+        )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import agentkit
 import agentkit.durable
 import agentkit.store
+from tests.killing import run_process
 
 
 def test_agentkit_exports() -> None:
@@ -27,6 +27,7 @@ def test_agentkit_exports() -> None:
         "EventTimeout",
         "FunctionNotFound",
         "FunctionTool",
+        "IdempotencyConflict",
         "ManualClock",
         "MaxIterationsExceeded",
         "NonDeterminismError",
@@ -104,7 +105,7 @@ def test_import_agentkit_loads_no_model_sdk_and_no_agent_layer() -> None:
         "print(sorted(m for m in ('openai', 'anthropic', 'litellm', 'agentkit.models', "
         "'agentkit._agent') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    out = run_process([sys.executable, "-c", probe], check=True)
     assert out.stdout.strip() == "[]"
 
 

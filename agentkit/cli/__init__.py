@@ -1,7 +1,8 @@
-"""The ``agentkit`` command line: runs, tokens and workers.
+"""The ``agentkit`` command line: runs, tokens, workers and the demo.
 
-``agentkit runs list|show|cancel``, ``agentkit tokens list|complete`` and
-``agentkit worker APP``; see ``agentkit --help``.
+``agentkit runs list|show|completions|cancel|resume``, ``agentkit tokens
+list|complete``, ``agentkit worker APP`` and ``agentkit demo``; see ``agentkit
+--help``. ``python -m agentkit`` is the same command.
 """
 
 from agentkit.cli._app import app, main

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from agentkit.cli._boundary import BoundaryGroup, CLIState
+import agentkit
+from agentkit.cli._boundary import BoundaryGroup, CLIState, Command
 from agentkit.cli._demo import demo
 from agentkit.cli._runs import runs_app
 from agentkit.cli._tokens import tokens_app
@@ -22,8 +23,14 @@ app = typer.Typer(
 )
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
-app.command("worker")(worker)
-app.command("demo")(demo)
+app.command("worker", cls=Command)(worker)
+app.command("demo", cls=Command)(demo)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"agentkit {agentkit.__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -37,6 +44,16 @@ def root(
             show_envvar=True,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            expose_value=False,
+            help="Print agentkit's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Inspect and operate durable agent runs."""
     source = ctx.get_parameter_source("database_url")

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import typer
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from typer.core import TyperGroup
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from agentkit.cli._render import stderr_console
 from agentkit.durable import AgentKit
 from agentkit.errors import AgentkitError
-from agentkit.store import database_url_from_env
+from agentkit.store import DEFAULT_DATABASE_URL, SQLStore, database_url_from_env
+
+#: Where ``agentkit demo`` keeps its runs unless told otherwise.
+DEMO_DATABASE_URL = "sqlite:///.agentkit/demo.db"
+
+UrlSource = Literal["--database-url", "AGENTKIT_DATABASE_URL", "default"]
 
 
 class CLIError(Exception):
@@ -74,7 +80,33 @@ def warn(message: str) -> None:
     stderr_console().print(f"note: {message}", style="yellow", markup=False, soft_wrap=True)
 
 
-class BoundaryGroup(TyperGroup):
+def _show_flags_as_flags(params: list[Any]) -> list[Any]:
+    # Typer prints a type after every option, ``<bool>`` even after a flag; an
+    # empty metavar leaves the flag bare, as ``--json`` reads in the README.
+    for param in params:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count):
+            if param.metavar is None:
+                param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose flags show as flags in ``--help`` (no ``<bool>``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, flags without a type label."""
+        return _show_flags_as_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group whose flags show as flags in ``--help`` (no ``<bool>``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        """The parameters, flags without a type label."""
+        return _show_flags_as_flags(super().get_params(ctx))
+
+
+class BoundaryGroup(Group):
     """The root command group; it turns expected failures into `report` + exit 1."""
 
     # ``ctx`` is Click's Context, which Typer vendors from 0.2x on under a private
@@ -101,12 +133,33 @@ class CLIState:
     url_from_command_line: bool = False
     _kit: AgentKit | None = field(default=None, repr=False)
 
-    def kit(self, ctx: typer.Context) -> AgentKit:
-        """The kit on the chosen database, opened once and closed with the command."""
+    @property
+    def url(self) -> str:
+        """The URL the commands use: ``--database-url``, the environment, or the default."""
+        return database_url_from_env(self.database_url)
+
+    @property
+    def url_source(self) -> UrlSource:
+        """Where `url` came from."""
+        if self.url_from_command_line:
+            return "--database-url"
+        if self.database_url is not None:
+            return "AGENTKIT_DATABASE_URL"
+        return "default"
+
+    def kit(self, ctx: typer.Context, *, read_only: bool) -> AgentKit:
+        """The kit on the chosen database, opened once and closed with the command.
+
+        The database must exist already: every command that uses this kit reads
+        or changes runs that some worker made, so a missing SQLite file is
+        reported, not created. ``read_only`` commands do not create tables either.
+        """
         if self._kit is None:
-            url = database_url_from_env(self.database_url)
+            url = self.url
+            self._check_exists(url)
             try:
-                self._kit = AgentKit(url)
+                store = SQLStore(url, create_tables=not read_only)
+                self._kit = AgentKit(store=store)
             except SQLAlchemyError as exc:
                 reason = _database_reason(exc)
                 raise CLIError(f"cannot open database {safe_url(url)}: {reason}") from exc
@@ -114,6 +167,49 @@ class CLIState:
                 raise CLIError(f"cannot open database {safe_url(url)}: {_os_reason(exc)}") from exc
             ctx.find_root().call_on_close(self._kit.close)
         return self._kit
+
+    def _check_exists(self, url: str) -> None:
+        path = sqlite_path(url)
+        if path is None or path.is_file():
+            return  # SQLStore reports bad URLs and unreachable servers
+        given = {
+            "--database-url": "given by --database-url",
+            "AGENTKIT_DATABASE_URL": "from AGENTKIT_DATABASE_URL",
+            "default": f"the default, {DEFAULT_DATABASE_URL}",
+        }[self.url_source]
+        raise CLIError(
+            f"no database at {path} ({given}): nothing has run here yet; "
+            f"{demo_hint(path)}; or pass --database-url"
+        )
+
+
+def demo_database() -> Path:
+    """The file ``agentkit demo`` writes to, from the current folder."""
+    return Path(DEMO_DATABASE_URL.removeprefix("sqlite:///"))
+
+
+def demo_hint(read: Path | None) -> str:
+    """Where the demo's runs are (``read`` is the database just read), or how to make some."""
+    demo = demo_database()
+    if read is not None and read.resolve() == demo.resolve():
+        return "agentkit demo starts a run in it"
+    if demo.is_file():
+        return (
+            f"the demo's runs are in {DEMO_DATABASE_URL}: "
+            f"agentkit --database-url {DEMO_DATABASE_URL} runs list"
+        )
+    return f"agentkit demo starts one (its runs go to {DEMO_DATABASE_URL})"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def state(ctx: typer.Context) -> CLIState:
@@ -124,6 +220,6 @@ def state(ctx: typer.Context) -> CLIState:
     return found
 
 
-def open_kit(ctx: typer.Context) -> AgentKit:
-    """The kit for this invocation (see `CLIState.kit`)."""
-    return state(ctx).kit(ctx)
+def open_kit(ctx: typer.Context, *, read_only: bool = True) -> AgentKit:
+    """The kit for this invocation, on a database that exists (see `CLIState.kit`)."""
+    return state(ctx).kit(ctx, read_only=read_only)

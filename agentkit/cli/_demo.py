@@ -5,7 +5,8 @@ process; this process watches the journal and prints every step as it is
 checkpointed, SIGKILLs the child in the middle of tool call ``--crash-at``,
 starts a fresh process that replays the journal and continues, and pauses on
 the approval token of the gated ``publish`` tool (answer at the prompt, or
-``--approve``). The summary counts model calls made and repaid.
+``--approve`` or ``--reject``). The summary counts model calls made and repaid,
+and says from the journal what became of the gated call.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentkit.cli._boundary import CLIError
+from agentkit.cli._boundary import DEMO_DATABASE_URL, CLIError
 from agentkit.cli._demo_app import LEASE_SECONDS, QUESTION, build_kit
 from agentkit.durable import AgentKit
 from agentkit.store import StepRecord
 
 console = Console(highlight=False)
+
+Answer = Literal["approve", "reject", "ask"]
 
 
 class _JournalWatch(threading.Thread):
@@ -91,22 +94,52 @@ def _run_child(
     raise CLIError(f"demo worker process {proc.pid} ended unexpectedly (exit {proc.returncode})")
 
 
-def _approve(kit: AgentKit, run_id: str, url: str, approve: bool) -> None:
+def answer_command(url: str, token: str) -> str:
+    """The shell command that approves ``token`` from anywhere."""
+    return f"agentkit --database-url {url} tokens complete {token} --data '{{\"approved\": true}}'"
+
+
+def _decide(answer: Answer) -> dict[str, object]:
+    if answer == "reject":
+        return {"approved": False, "reason": "rejected with --reject"}
+    if answer == "approve" or not sys.stdin.isatty():
+        if answer != "approve":
+            console.print("  no terminal to ask in: approving automatically")
+        return {"approved": True, "reason": "approved with --approve"}
+    yes = typer.confirm("  Approve this call?", default=True)
+    return {"approved": yes, "reason": "" if yes else "rejected at the prompt"}
+
+
+def _approve(kit: AgentKit, run_id: str, url: str, answer: Answer) -> None:
     [token] = kit.get_run(run_id).tokens()
     console.print(
         f"  the run holds no process and no memory while it waits\n"
         f"  asks: [bold]{token.description}[/]\n"
-        f"  answer from anywhere: [dim]agentkit --database-url {url} tokens complete "
-        f"{token.token} --data '{{\"approved\": true}}'[/]"
+        "  answer from anywhere:"
     )
-    if approve or not sys.stdin.isatty():
-        if not approve:
-            console.print("  no terminal to ask in: approving automatically")
-        decision = {"approved": True, "reason": "approved with --approve"}
-    else:
-        yes = typer.confirm("  Approve this call?", default=True)
-        decision = {"approved": yes, "reason": "" if yes else "rejected at the prompt"}
-    kit.complete_token(token.token, decision)
+    # Never wrapped: a command cut in two lines cannot be copied and pasted.
+    console.print(
+        f"  {answer_command(url, token.token)}", style="dim", markup=False, soft_wrap=True
+    )
+    kit.complete_token(token.token, _decide(answer))
+
+
+def outcome(journal: list[StepRecord]) -> str:
+    """What became of the gated ``publish`` call, as the journal records it."""
+    by_key = {step.key: step for step in journal}
+    approval = by_key.get("researcher/approve/publish")
+    published = by_key.get("researcher/tool/publish")
+    if published is not None and published.status == "completed":
+        return "approved by a human; publish ran once"
+    if approval is None or approval.status == "waiting":
+        return "not decided yet; publish has not run"
+    decision = json.loads(approval.output or "null")
+    if isinstance(decision, dict) and not decision.get("approved"):
+        reason = decision.get("reason") or "no reason given"
+        return f"rejected by a human ({reason}); publish never ran, nothing was published"
+    if published is not None:
+        return "approved by a human; publish failed"
+    return "approved by a human; publish did not run"
 
 
 def _summary(
@@ -148,6 +181,8 @@ def _summary(
     )
     table.add_row("cost", f"${sum(costs):.6f}" if costs else "n/a (no price for this model)")
     console.print(table)
+    # Not the model's word for it: the journal says whether the gated call ran.
+    console.print(f"publish, from the journal: {outcome(journal)}", markup=False)
 
 
 def demo(
@@ -155,6 +190,7 @@ def demo(
         int, typer.Option(min=1, max=4, help="SIGKILL the worker during this tool call (1-4).")
     ] = 3,
     approve: Annotated[bool, typer.Option("--approve", help="Approve without asking.")] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject without asking.")] = False,
     live: Annotated[
         bool,
         typer.Option(
@@ -164,11 +200,14 @@ def demo(
     ] = False,
     database_url: Annotated[
         str | None,
-        typer.Option(help="Where to keep the demo's runs (default: sqlite:///.agentkit/demo.db)."),
+        typer.Option(help=f"Where to keep the demo's runs (default: {DEMO_DATABASE_URL})."),
     ] = None,
 ) -> None:
     """A durable research agent: killed mid-conversation, resumed, approved by a human."""
-    url = database_url or "sqlite:///.agentkit/demo.db"
+    if approve and reject:
+        raise typer.BadParameter("give --approve or --reject, not both")
+    answer: Answer = "approve" if approve else "reject" if reject else "ask"
+    url = database_url or DEMO_DATABASE_URL
     kit, researcher = build_kit(url, live)
     if live:
         console.print(f"[bold]agentkit demo --live[/]: real model {researcher.model!r}")
@@ -180,7 +219,9 @@ def demo(
         )
     env = {"AGENTKIT_DEMO_DATABASE_URL": url, "AGENTKIT_DEMO_LIVE": "1" if live else "0"}
     handle = asyncio.run(kit.start(kit.functions["agent:researcher"], input=QUESTION))
-    console.rule(f"run {handle.id} on {url}")
+    console.rule("run")
+    # The run id is printed whole, never cut to the width of a rule.
+    console.print(f"{handle.id} on {url}", markup=False, soft_wrap=True)
     watch = _JournalWatch(kit, handle.id)
     watch.start()
     tools: list[tuple[str, int]] = []
@@ -200,7 +241,7 @@ def demo(
             ended = _run_child(watch, env, None, tools)
         while ended == "waiting":
             watch.poll()
-            _approve(kit, handle.id, url, approve)
+            _approve(kit, handle.id, url, answer)
             ended = _run_child(watch, env, None, tools)
         watch.poll()
     finally:
@@ -208,8 +249,13 @@ def demo(
         watch.join()
     result = asyncio.run(handle.result())
     console.rule("answer")
-    console.print(result.output)
+    console.print(result.output, markup=False)
     console.rule("summary")
     _summary(kit, handle.id, answered, tools)
-    console.print(f"[dim]inspect: agentkit --database-url {url} runs show {handle.id}[/]")
+    console.print(
+        f"inspect: agentkit --database-url {url} runs show {handle.id}",
+        style="dim",
+        markup=False,
+        soft_wrap=True,
+    )
     kit.close()

@@ -14,7 +14,15 @@ import time
 
 from agentkit import Agent, AgentKit, agent_function, tool
 from agentkit.errors import ConfigError
-from agentkit.models import FallbackModel, Model, ModelRequest, ModelResponse, ScriptedModel, Usage
+from agentkit.models import (
+    FallbackModel,
+    Model,
+    ModelRequest,
+    ModelResponse,
+    ScriptedModel,
+    ToolResultPart,
+    Usage,
+)
 
 #: Seconds each tool works; long enough to be killed in the middle of one.
 TOOL_SECONDS = float(os.environ.get("AGENTKIT_DEMO_TOOL_SECONDS", "0.4"))
@@ -62,17 +70,35 @@ def publish(title: str, summary: str) -> str:
     return f"published {title!r}"
 
 
+PUBLISHED = (
+    "Durable agents journal every model and tool call; after a crash they replay the "
+    "journal and continue, so nothing already paid for is paid again. Brief published."
+)
+NOT_PUBLISHED = (
+    "Durable agents journal every model and tool call; after a crash they replay the "
+    "journal and continue, so nothing already paid for is paid again. The brief was not "
+    "published: {why}"
+)
+
+
+def _publish_refusal(request: ModelRequest) -> str | None:
+    """What the tool result of ``publish`` says when it did not run, else None."""
+    for message in request.messages:
+        for part in message.parts:
+            if isinstance(part, ToolResultPart) and part.name == "publish" and part.is_error:
+                return part.content
+    return None
+
+
 def _scripted_reply(request: ModelRequest) -> ModelResponse:
     turn = sum(1 for message in request.messages if message.role == "assistant")
     usage = Usage(input_tokens=180 + 95 * turn, output_tokens=24)
     if turn < len(_SCRIPT):
         name, args = _SCRIPT[turn]
         return ScriptedModel.tool_call(name, args, id=f"call_{turn}", usage=usage)
-    return ScriptedModel.text(
-        "Durable agents journal every model and tool call; after a crash they replay the "
-        "journal and continue, so nothing already paid for is paid again. Brief published.",
-        usage=usage,
-    )
+    refusal = _publish_refusal(request)
+    text = PUBLISHED if refusal is None else NOT_PUBLISHED.format(why=refusal)
+    return ScriptedModel.text(text, usage=usage)
 
 
 def build_model(live: bool) -> Model | FallbackModel:

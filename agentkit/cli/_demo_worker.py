@@ -24,7 +24,8 @@ async def _work(run_id: str) -> None:
     )
     handle = kit.get_run(run_id)
     print("ready", flush=True)
-    worker = Worker(kit, poll_interval=0.05, root_run_id=run_id)
+    # The parent prints the approval prompt and its command itself.
+    worker = Worker(kit, poll_interval=0.05, root_run_id=run_id, announce_waits=False)
     await worker.run(until=lambda: handle.status() in _RESTING)
     print(f"status {handle.status()}", flush=True)
     kit.close()

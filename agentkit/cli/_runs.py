@@ -1,4 +1,4 @@
-"""``agentkit runs``: list, inspect and cancel runs."""
+"""``agentkit runs``: list, inspect, cancel and resume runs."""
 
 from __future__ import annotations
 
@@ -6,27 +6,49 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Group
-from rich.table import Table
+from rich.console import Group as RenderGroup
+from rich.console import RenderableType
 from rich.text import Text
 
-from agentkit.cli._boundary import open_kit
+from agentkit.cli._boundary import (
+    CLIState,
+    Command,
+    Group,
+    demo_hint,
+    open_kit,
+    safe_url,
+    sqlite_path,
+    state,
+)
+from agentkit.cli._completions import show_completions
 from agentkit.cli._render import (
-    NOTHING,
     cells,
+    decode,
     dump_json,
-    error_summary,
     local_time,
     record_dict,
     run_duration,
     status_text,
     stdout_console,
-    step_duration_ms,
     table,
 )
-from agentkit.store import RunRecord, RunStatus, StepRecord
+from agentkit.cli._run_view import (
+    calls_of,
+    children_table,
+    header,
+    model_calls_table,
+    timeline,
+    tool_calls_table,
+)
+from agentkit.store import RunStatus
 
-runs_app = typer.Typer(name="runs", help="List, inspect and cancel runs.", no_args_is_help=True)
+runs_app = typer.Typer(
+    name="runs",
+    cls=Group,
+    help="List, inspect, cancel and resume runs; show their model calls.",
+    no_args_is_help=True,
+)
+runs_app.command("completions", cls=Command)(show_completions)
 
 
 class RunStatusChoice(StrEnum):
@@ -43,7 +65,24 @@ class RunStatusChoice(StrEnum):
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-@runs_app.command("list")
+def _database_line(settings: CLIState) -> str:
+    source = {
+        "--database-url": "from --database-url",
+        "AGENTKIT_DATABASE_URL": "from AGENTKIT_DATABASE_URL",
+        "default": "the default",
+    }[settings.url_source]
+    return f"database: {safe_url(settings.url)} ({source})"
+
+
+def _empty_hints(settings: CLIState) -> list[str]:
+    """Where runs may be instead, and how to start one."""
+    return [
+        demo_hint(sqlite_path(settings.url)),
+        "your own: await kit.start(fn, ...) in your code, then agentkit worker myapp.module:kit",
+    ]
+
+
+@runs_app.command("list", cls=Command)
 def list_runs(
     ctx: typer.Context,
     status: Annotated[
@@ -59,8 +98,14 @@ def list_runs(
     if as_json:
         typer.echo(dump_json([record_dict(run) for run in runs]))
         return
+    console = stdout_console()
+    settings = state(ctx)
+    console.print(_database_line(settings), markup=False, soft_wrap=True)
     if not runs:
-        stdout_console().print("no runs")
+        console.print("no runs", markup=False)
+        if status is None and function is None:
+            for hint in _empty_hints(settings):
+                console.print(hint, markup=False, soft_wrap=True)
         return
     grid = table("id", "function", "status", "created", "duration", "executions")
     for run in runs:
@@ -74,129 +119,77 @@ def list_runs(
                 str(run.executions),
             )
         )
-    stdout_console().print(grid)
+    console.print(grid)
 
 
-def _waits_for(step: StepRecord) -> str:
-    """What a wait step waits (or waited) for; empty for ``run`` steps."""
-    deadline = local_time(step.wake_at)
-    if step.kind == "sleep":
-        return f"until {deadline}"
-    if step.kind == "token":
-        expiry = f" (expires {deadline})" if step.wake_at is not None else ""
-        return f"token {step.wait_ref}{expiry}"
-    if step.kind == "event":
-        match = "" if step.wait_match in (None, "{}") else f" matching {step.wait_match}"
-        timeout = f" (times out {deadline})" if step.wake_at is not None else ""
-        return f"event {step.wait_ref!r}{match}{timeout}"
-    if step.kind == "invoke":
-        return f"child run {step.wait_ref}"
-    return ""
-
-
-def _step_detail(step: StepRecord) -> str:
-    parts = [_waits_for(step)]
-    if step.status == "failed":
-        parts.append(error_summary(step.error))
-    return "; ".join(part for part in parts if part)
-
-
-def _header(run: RunRecord) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    rows: list[tuple[str, str | Text]] = [
-        ("id", run.id),
-        ("function", run.function_id),
-        ("status", status_text(run.status)),
-        ("input", run.input),
-    ]
-    if run.status == "failed":
-        rows.append(("error", error_summary(run.error)))
-    elif run.output is not None:
-        rows.append(("output", run.output))
-    if run.parent_run_id is not None:
-        rows.append(("parent", f"{run.parent_run_id} (step {run.parent_step_key})"))
-    rows += [
-        ("created", local_time(run.created_at)),
-        ("ended", local_time(run.ended_at)),
-        ("duration", run_duration(run)),
-        ("executions", str(run.executions)),
-    ]
-    for name, value in rows:
-        grid.add_row(*cells(name, value))
-    return grid
-
-
-def _timeline(steps: list[StepRecord]) -> Table:
-    grid = table(
-        "seq", "key", "kind", "status", "attempts", "ms", "detail", wrap={"detail"}, title="steps"
-    )
-    for step in steps:
-        grid.add_row(
-            *cells(
-                str(step.seq),
-                step.key,
-                step.kind,
-                status_text(step.status),
-                str(step.attempts),
-                step_duration_ms(step),
-                _step_detail(step) or NOTHING,
-            )
-        )
-    return grid
-
-
-def _children(children: list[RunRecord]) -> Table:
-    grid = table("id", "function", "status", "step", "created", title="children")
-    for child in children:
-        grid.add_row(
-            *cells(
-                child.id,
-                child.function_id,
-                status_text(child.status),
-                child.parent_step_key or NOTHING,
-                local_time(child.created_at),
-            )
-        )
-    return grid
-
-
-@runs_app.command("show")
+@runs_app.command("show", cls=Command)
 def show_run(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's id.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Show a run: its input and outcome, its step timeline and its child runs."""
+    """Show a run: input and outcome, step timeline, model calls, tool calls, child runs.
+
+    Each model call shows the model that answered, tokens, cost (n/a when the
+    price is unknown), latency and attempts; each tool call its arguments, cut
+    short. agentkit runs completions RUN_ID prints the requests and responses.
+    """
     kit = open_kit(ctx)
     run = kit.get_run(run_id).record()
     steps = kit.journal(run_id)
     children = kit.store.list_runs(parent_run_id=run_id, limit=1000)
+    calls = calls_of(kit, run, steps)
     if as_json:
         document = {
             "run": record_dict(run),
             "steps": [record_dict(step) for step in steps],
+            "model_calls": [call.as_json() for call in calls.model_calls],
+            "tool_calls": [call.as_json() for call in calls.tool_calls],
             "children": [record_dict(child) for child in children],
         }
         typer.echo(dump_json(document))
         return
-    parts: list[Table | Text] = [_header(run), Text()]
-    parts.append(_timeline(steps) if steps else Text("no steps yet"))
+    parts: list[RenderableType] = [header(run, calls), Text()]
+    parts.append(timeline(steps) if steps else Text("no steps yet"))
+    if calls.model_calls:
+        parts += [Text(), model_calls_table(calls)]
+    if calls.tool_calls:
+        parts += [Text(), tool_calls_table(calls)]
     if children:
-        parts += [Text(), _children(children)]
-    stdout_console().print(Group(*parts))
+        parts += [Text(), children_table(children)]
+    stdout_console().print(RenderGroup(*parts))
 
 
-@runs_app.command("cancel")
+@runs_app.command("cancel", cls=Command)
 def cancel_run(
     ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's id.")],
 ) -> None:
     """Cancel a run that has not ended, with its child runs and open tokens."""
-    kit = open_kit(ctx)
+    kit = open_kit(ctx, read_only=False)
     if kit.cancel(run_id):
         typer.echo(f"cancelled run {run_id}")
         return
     status = kit.get_run(run_id).status()
     typer.echo(f"run {run_id} had already ended ({status}); nothing to cancel")
+
+
+@runs_app.command("resume", cls=Command)
+def resume_run(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run's id.")],
+) -> None:
+    """Queue a failed run again, from its failed step, once you fixed the cause.
+
+    Every completed step is kept (no model call is paid again); a worker of
+    the run's application continues it (agentkit worker APP).
+    """
+    kit = open_kit(ctx, read_only=False)
+    error = decode(kit.get_run(run_id).record().error)
+    step = error.get("step") if isinstance(error, dict) else None
+    handle = kit.resume(run_id)
+    where = f" from step {step!r}" if isinstance(step, str) else ""
+    typer.echo(
+        f"run {handle.id} is {handle.status()} again{where}; "
+        "a worker of its application continues it (agentkit worker APP)"
+    )

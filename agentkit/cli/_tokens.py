@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentkit.cli._boundary import CLIError, open_kit
+from agentkit.cli._boundary import CLIError, Command, Group, open_kit
 from agentkit.cli._render import (
     NOTHING,
     cells,
@@ -26,7 +26,10 @@ from agentkit.cli._render import (
 from agentkit.store import TokenStatus
 
 tokens_app = typer.Typer(
-    name="tokens", help="List and complete human-in-the-loop tokens.", no_args_is_help=True
+    name="tokens",
+    cls=Group,
+    help="List and complete human-in-the-loop tokens.",
+    no_args_is_help=True,
 )
 
 
@@ -49,7 +52,7 @@ _STATUS_FILTERS: dict[TokenStatusChoice, TokenStatus | None] = {
 }
 
 
-@tokens_app.command("list")
+@tokens_app.command("list", cls=Command)
 def list_tokens(
     ctx: typer.Context,
     status: Annotated[
@@ -122,7 +125,7 @@ def read_payload(data: str | None, data_file: Path | None) -> Any:
     return parse_payload(data, "--data")
 
 
-@tokens_app.command("complete")
+@tokens_app.command("complete", cls=Command)
 def complete_token(
     ctx: typer.Context,
     token: Annotated[str, typer.Argument(metavar="TOKEN", help="The token value (tok_...).")],
@@ -140,5 +143,5 @@ def complete_token(
     match, every mismatch is named and nothing changes.
     """
     payload = read_payload(data, data_file)
-    record = open_kit(ctx).complete_token(token, payload)
+    record = open_kit(ctx, read_only=False).complete_token(token, payload)
     typer.echo(f"completed token for step {record.step_key!r} of run {record.run_id}")

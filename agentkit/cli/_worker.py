@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from typing import Annotated
 
 import typer
 
+from agentkit._redact import RedactingFilter
 from agentkit.cli._boundary import CLIError, CLIState, safe_url, state, warn
 from agentkit.cli._render import stderr_console
 from agentkit.durable import AgentKit
@@ -46,6 +48,40 @@ def _database_url_env(url: str | None) -> Iterator[None]:
             os.environ.pop(_ENV_URL, None)
         else:
             os.environ[_ENV_URL] = previous
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%H:%M:%S"
+
+
+def log_level(verbosity: int) -> int:
+    """WARNING by default, INFO for ``-v``, DEBUG for ``-vv``."""
+    return (logging.WARNING, logging.INFO)[verbosity] if verbosity < 2 else logging.DEBUG
+
+
+@contextmanager
+def worker_logging(verbosity: int) -> Iterator[logging.Handler]:
+    """Log agentkit's records to stderr, at the level ``-v`` asks for, until the worker stops.
+
+    Only the ``agentkit`` logger is configured, with secrets scrubbed; the
+    application's own logging stays as the application set it. Lines are never
+    wrapped, so a command in a log line can be copied whole.
+    """
+    logger = logging.getLogger("agentkit")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.addFilter(RedactingFilter())
+    previous = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(log_level(verbosity))
+    # A root handler the application configured would print every line twice.
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous[0])
+        logger.propagate = previous[1]
 
 
 def _import_module(module_name: str) -> object:
@@ -119,6 +155,17 @@ def worker(
             "--stop-when-idle", help="Exit once no run is due or running (batch jobs, CI)."
         ),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="Log claims and waits (with the command that answers a token); "
+            "-vv also every step. Default: warnings (failures) only.",
+        ),
+    ] = 0,
 ) -> None:
     """Execute the runs of APP's durable functions until Ctrl-C.
 
@@ -127,7 +174,8 @@ def worker(
     """
     kit = _load_for_cli(app, state(ctx))
     try:
-        asyncio.run(_serve(kit, app, concurrency, poll_interval, stop_when_idle))
+        with worker_logging(verbose):
+            asyncio.run(_serve(kit, app, concurrency, poll_interval, stop_when_idle))
     except KeyboardInterrupt:
         stderr_console().print("worker stopped", markup=False)
     finally:

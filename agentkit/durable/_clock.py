@@ -7,8 +7,46 @@ two-day token timeout or a backoff schedule in microseconds (`ManualClock`).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from abc import ABC, abstractmethod
+from datetime import timedelta
+from typing import Literal
+
+from agentkit.errors import ConfigError, UsageError
+
+Sign = Literal["positive", "non-negative", "any"]
+
+
+def check_seconds(
+    what: str,
+    value: object,
+    *,
+    sign: Sign = "non-negative",
+    error: type[UsageError | ConfigError] = UsageError,
+) -> float:
+    """``value`` (seconds or a timedelta) as float seconds, or a clear error naming ``what``.
+
+    NaN and infinities are refused everywhere: a NaN deadline compares false
+    with every time, so a wait or a lease built on one would end at once or never.
+
+    Raises:
+        UsageError: (or ``error``) the value is not a finite number of seconds of
+            the required sign.
+    """
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise error(f"{what} must be a number of seconds or a timedelta, got {value!r}")
+    if not math.isfinite(seconds):
+        raise error(f"{what} must be a finite number of seconds, got {value!r}")
+    if sign == "positive" and seconds <= 0:
+        raise error(f"{what} must be positive, got {value!r}")
+    if sign == "non-negative" and seconds < 0:
+        raise error(f"{what} must not be negative, got {value!r}")
+    return seconds
 
 
 class Clock(ABC):

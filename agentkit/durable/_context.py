@@ -10,39 +10,50 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import traceback
+import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
-from agentkit.durable._execution import Execution, current_step
+from agentkit._redact import RedactingFilter
+from agentkit.durable._clock import check_seconds
+from agentkit.durable._execution import Execution, current_step, failure_json, is_engine_signal
 from agentkit.durable._function import DurableFunction, RetryPolicy
 from agentkit.durable._ids import new_id, new_token
+from agentkit.durable._replay import check_length
 from agentkit.durable._serde import adapter_for, fingerprint, load, return_annotation, round_trip
 from agentkit.errors import (
     EventTimeout,
     NonRetriableError,
+    StepFailed,
     StepSerializationError,
     TokenTimeout,
     UsageError,
 )
 from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, TokenRecord
+from agentkit.store._limits import MAX_NAME_LENGTH
 from agentkit.store._records import error_json
 
 if TYPE_CHECKING:
     from agentkit.models import FallbackModel, Model, ModelRequest, ModelResponse, StreamEvent
 
+logger = logging.getLogger("agentkit.steps")
+logger.addFilter(RedactingFilter())  # step errors may quote what a provider echoed
+
 T = TypeVar("T")
+P = ParamSpec("P")
 OnTimeout = Literal["raise", "none"]
 
 _NEVER_RETRIED = (NonRetriableError, StepSerializationError, UsageError)
 
 
-def _seconds(value: timedelta | float | int) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def _timeout(call: str, timeout: timedelta | float | None) -> float | None:
+    if timeout is None:
+        return None
+    return check_seconds(f"{call}: timeout", timeout)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -154,10 +165,15 @@ class Steps:
         if entry is None:
             await ex.before_live(key, "run")
             ex.live_step_started()
+            logger.debug("run %s: step %r started", ex.run.id, key)
             try:
                 entry = await self._run_live(key, fp, fn, args, kwargs, adapter)
+            except StepFailed as failed:
+                logger.warning("run %s: %s", ex.run.id, failed)
+                raise
             finally:
                 ex.live_step_ended()
+            logger.debug("run %s: step %r %s", ex.run.id, key, entry.status)
         if entry.status == "failed":
             raise ex.step_failed(entry)
         return cast(T, load(adapter, entry.output or "null", f"step {key!r}"))
@@ -204,11 +220,14 @@ class Steps:
             value = await self._attempts(attempt)
         except (StepSerializationError, UsageError):
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            # Any exception of the body, SystemExit and user BaseExceptions too, is
+            # the step's failure: journaled, so no worker dies or loops on it. Only
+            # the engine's own signals pass through.
+            if is_engine_signal(exc):
+                raise
             record.status = "failed"
-            record.error = error_json(
-                type(exc).__name__, str(exc), traceback="".join(traceback.format_exception(exc))
-            )
+            record.error = failure_json(exc)
             record.attempts, record.ended_at = attempts, ex.clock.now()
             stored = ex.store.append_step(record)
             ex.journal.record(stored)
@@ -341,7 +360,9 @@ class Steps:
     async def sleep(self, step_id: str, duration: timedelta | float) -> None:
         """Suspend the run for ``duration`` (a timedelta or seconds)."""
         self._ex.enter(step_id)
-        await self._sleep(step_id, self._ex.clock.now() + _seconds(duration))
+        # A negative duration is a deadline already past (asyncio.sleep does the same).
+        seconds = check_seconds(f"ctx.step.sleep({step_id!r}): duration", duration, sign="any")
+        await self._sleep(step_id, self._ex.clock.now() + seconds)
 
     async def sleep_until(self, step_id: str, when: datetime | float) -> None:
         """Suspend the run until ``when`` (an aware datetime or epoch seconds)."""
@@ -350,7 +371,9 @@ class Steps:
             if when.tzinfo is None:
                 raise UsageError(f"sleep_until({step_id!r}) needs a timezone-aware datetime")
             when = when.timestamp()
-        await self._sleep(step_id, float(when))
+        await self._sleep(
+            step_id, check_seconds(f"ctx.step.sleep_until({step_id!r}): when", when, sign="any")
+        )
 
     async def _sleep(self, step_id: str, wake_at: float) -> None:
         key = self._ex.journal.next_key(step_id)
@@ -376,6 +399,7 @@ class Steps:
         """
         ex = self._ex
         ex.enter(step_id)
+        timeout_s = _timeout(f"ctx.step.create_token({step_id!r})", timeout)
         key = ex.journal.next_key(step_id)
         json_schema = (
             None if schema is None else adapter_for(schema, f"token {key!r}").json_schema()
@@ -384,7 +408,7 @@ class Steps:
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
             now = ex.clock.now()
-            expires = None if timeout is None else now + _seconds(timeout)
+            expires = None if timeout_s is None else now + timeout_s
             value = new_token()
             token = TokenRecord(
                 token=value,
@@ -449,6 +473,8 @@ class Steps:
         Raises:
             TokenTimeout: nobody completed it in time (unless ``on_timeout="none"``).
         """
+        if not isinstance(step, Token):
+            _timeout(f"ctx.step.wait_for_token({step!r})", timeout)
         token = (
             step
             if isinstance(step, Token)
@@ -484,12 +510,14 @@ class Steps:
         ex = self._ex
         step_id = step_id or f"event:{name}"
         ex.enter(step_id)
+        check_length("event name", name, MAX_NAME_LENGTH)
+        timeout_s = _timeout(f"ctx.step.wait_for_event({name!r})", timeout)
         key = ex.journal.next_key(step_id)
         match_json = json.dumps(dict(match or {}), sort_keys=True, default=str)
         fp = fingerprint("event", name, match_json)
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
-            deadline = None if timeout is None else ex.clock.now() + _seconds(timeout)
+            deadline = None if timeout_s is None else ex.clock.now() + timeout_s
             wait = self._waiting(
                 key, "event", seq, fp, wake_at=deadline, wait_ref=name, wait_match=match_json
             )
@@ -502,8 +530,13 @@ class Steps:
             raise EventTimeout(entry.key, f"no event {name!r} matching {match_json} arrived")
         return Event.model_validate_json(entry.output or "{}")
 
-    async def invoke(self, step_id: str, function: DurableFunction[..., T], /, **input: Any) -> T:
+    async def invoke(
+        self, step_id: str, function: DurableFunction[P, T], /, *args: P.args, **input: P.kwargs
+    ) -> T:
         """Start ``function`` as a child run and suspend until it ends; return its output.
+
+        The input is typed and checked by ``function``'s parameters, as for
+        `AgentKit.start`.
 
         Raises:
             StepFailed: the child run failed or was cancelled.
@@ -513,7 +546,7 @@ class Steps:
         if not isinstance(function, DurableFunction):
             raise UsageError(f"invoke({step_id!r}) needs a durable function, got {function!r}")
         key = ex.journal.next_key(step_id)
-        input_json = function.input_codec.encode((), input)
+        input_json = function.input_codec.encode(args, input)
         fp = fingerprint("invoke", function.id, input_json)
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:

@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import traceback
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from agentkit.durable._clock import Clock
 from agentkit.durable._replay import Journal
 from agentkit.errors import StepFailed, UsageError
 from agentkit.store import RunRecord, StepKind, StepRecord, Store
+from agentkit.store._records import error_json
 
 if TYPE_CHECKING:
     from agentkit.durable._function import DurableFunction
     from agentkit.durable._kit import AgentKit
 
 StopReason = Literal["cancelled", "lease-lost"]
+T = TypeVar("T")
 
 # The step whose body is running in this task, so that nesting is refused and
 # ``ctx.step.idempotency_key`` knows where it is.
@@ -44,6 +48,86 @@ class Suspended(BaseException):
     def __init__(self, wait: StepRecord) -> None:
         super().__init__(f"run waits on step {wait.key!r}")
         self.wait = wait
+
+
+def is_engine_signal(exc: BaseException) -> bool:
+    """Whether ``exc`` is the engine's own control flow, which must pass through a step.
+
+    The engine signals are its suspension (`Suspended`), the cancellation of a
+    task the engine is cancelling (run cancelled, lease lost, worker stopping),
+    ``GeneratorExit`` (a coroutine being closed) and ``KeyboardInterrupt`` (a
+    person stopping the worker: the run is handed back unfinished and the step
+    runs again elsewhere). Every other exception, ``SystemExit`` and user
+    ``BaseException`` subclasses included, is a failure of the code that raised it.
+    """
+    if isinstance(exc, Suspended | KeyboardInterrupt | GeneratorExit):
+        return True
+    if isinstance(exc, asyncio.CancelledError):
+        task = asyncio.current_task()
+        # A CancelledError raised by user code, with nobody cancelling this
+        # task, is the step's own failure, not a cancellation by the engine.
+        return task is not None and task.cancelling() > 0
+    if isinstance(exc, BaseExceptionGroup) and not isinstance(exc, Exception):
+        _, rest = exc.split(lambda e: isinstance(e, Suspended | asyncio.CancelledError))
+        return rest is None
+    return False
+
+
+def error_message(exc: BaseException) -> str:
+    """``str(exc)``, or a placeholder when the exception cannot describe itself.
+
+    Total: a failure is journaled even when its ``__str__`` raises.
+    """
+    try:
+        return str(exc)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as secondary:  # describing an error must not fail
+        return f"<unprintable {type(exc).__name__}: __str__ raised {type(secondary).__name__}>"
+
+
+def error_traceback(exc: BaseException) -> str:
+    """The formatted traceback of ``exc``; never raises."""
+    try:
+        return "".join(traceback.format_exception(exc))
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # describing an error must not fail
+        return f"{type(exc).__name__}: {error_message(exc)} (traceback could not be formatted)"
+
+
+class FunctionAborted(Exception):
+    """Carries a non-``Exception`` raised by a function body out of its task.
+
+    asyncio re-raises ``SystemExit`` out of the event loop from any task, so a
+    ``sys.exit()`` in a function body would stop the worker; user
+    ``BaseException`` subclasses would end the task and leave the run running.
+    Wrapped in this ``Exception``, they fail the run like any error.
+    """
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(error_message(original))
+        self.original = original
+
+
+def failure_json(exc: BaseException) -> str:
+    """The journaled form of a failure (type, message, traceback); never raises."""
+    original = exc.original if isinstance(exc, FunctionAborted) else exc
+    return error_json(
+        type(original).__name__, error_message(original), traceback=error_traceback(original)
+    )
+
+
+async def guard_function(body: Coroutine[Any, Any, T]) -> T:
+    """Await a function body; a non-``Exception`` it raises becomes `FunctionAborted`."""
+    try:
+        return await body
+    except Exception:
+        raise
+    except BaseException as exc:
+        if is_engine_signal(exc):
+            raise
+        raise FunctionAborted(exc) from exc
 
 
 @dataclass

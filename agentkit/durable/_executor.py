@@ -1,30 +1,58 @@
 """Executes a claimed run: replay from the journal, continue live, record the end.
 
-The executor holds the run's lease while it works and renews it from a
-heartbeat task. When the lease cannot be renewed (the run was cancelled, or the
-worker stalled so long that another one took over) the function's task is
-cancelled at its next await.
+The executor holds the run's lease while it works; the worker's
+`LeaseHeartbeat` thread renews it, so that code blocking the event loop cannot
+let it lapse. When the lease cannot be renewed (the run was cancelled, or the
+worker lost it) the function's task is cancelled at its next await.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import traceback
+import sys
 from typing import TYPE_CHECKING, Any
 
+from agentkit._redact import RedactingFilter
 from agentkit.durable._context import Context, Steps
-from agentkit.durable._execution import Execution, Suspended
+from agentkit.durable._execution import Execution, Suspended, failure_json, guard_function
+from agentkit.durable._heartbeat import LeaseHeartbeat
 from agentkit.durable._replay import Journal
 from agentkit.durable._serde import round_trip
-from agentkit.errors import AgentkitError
-from agentkit.store import RunRecord
-from agentkit.store._records import error_json
+from agentkit.errors import StepFailed
+from agentkit.store import RunRecord, SQLStore, StepRecord, database_url_from_env
 
 if TYPE_CHECKING:
     from agentkit.durable._kit import AgentKit
+    from agentkit.durable._worker import Worker
 
 logger = logging.getLogger("agentkit.durable")
+logger.addFilter(RedactingFilter())
+
+
+def _logging_shows(log: logging.Logger, level: int) -> bool:
+    """Whether a record at ``level`` on ``log`` reaches a handler that prints it."""
+    if not log.isEnabledFor(level):
+        return False
+    current: logging.Logger | None = log
+    while current is not None:
+        for handler in current.handlers:
+            if not isinstance(handler, logging.NullHandler) and level >= handler.level:
+                return True
+        current = current.parent if current.propagate else None
+    return False
+
+
+def answer_command(kit: AgentKit, token: str) -> str:
+    """The command (or call) that completes ``token`` from outside the run."""
+    store = kit.store
+    if not isinstance(store, SQLStore):  # nothing outside this process can reach it
+        return f"kit.complete_token({token!r}, data)"
+    url = ""
+    if store.url != database_url_from_env(None):
+        url = f" --database-url '{store.safe_url}'"
+    return f"agentkit{url} tokens complete {token} --data '<json>'"
 
 
 def _only_suspensions(group: BaseExceptionGroup[Any]) -> Suspended | None:
@@ -45,25 +73,51 @@ def _only_suspensions(group: BaseExceptionGroup[Any]) -> Suspended | None:
 class Executor:
     """Runs one claimed run to its next resting point (waiting or ended)."""
 
-    def __init__(self, kit: AgentKit, run: RunRecord, owner: str) -> None:
+    def __init__(
+        self,
+        kit: AgentKit,
+        run: RunRecord,
+        owner: str,
+        heartbeat: LeaseHeartbeat | None = None,
+        worker: Worker | None = None,
+    ) -> None:
         self.kit = kit
         self.run = run
         self.owner = owner
+        # A worker shares one heartbeat among its executions; an executor used
+        # on its own (a benchmark, a test) runs its own while it executes.
+        self._own_heartbeat = heartbeat is None
+        self.heartbeat = heartbeat
+        self.worker = worker
         self.execution: Execution | None = None
 
     async def execute(self) -> None:
         """Execute until the run waits or ends; loop while wake-ups race a suspend."""
-        while True:
-            again = await self._execute_once()
-            if not again:
-                return
-            fresh = self.kit.store.get_run(self.run.id)
-            if fresh is None or fresh.status != "running" or fresh.lease_owner != self.owner:
-                return
-            self.run = fresh
+        if self._own_heartbeat:
+            self.heartbeat = LeaseHeartbeat(self.kit, asyncio.get_running_loop())
+            self.heartbeat.start()
+        try:
+            while True:
+                again = await self._execute_once()
+                if not again:
+                    return
+                fresh = self.kit.store.get_run(self.run.id)
+                if fresh is None or fresh.status != "running" or fresh.lease_owner != self.owner:
+                    return
+                self.run = fresh
+        finally:
+            if self._own_heartbeat and self.heartbeat is not None:
+                await self.heartbeat.stop()
+                self.heartbeat = None
+
+    def _stop_renewing(self) -> None:
+        """Take the lease off the heartbeat: the run is being given up, or stopped."""
+        if self.heartbeat is not None:
+            self.heartbeat.discard(self)
 
     def stop(self, reason: Any) -> None:
         """Cancel the function's task (run cancelled, or lease lost)."""
+        self._stop_renewing()  # a stopped execution's lease is never renewed
         ex = self.execution
         if ex is not None and ex.main_task is not None and not ex.main_task.done():
             ex.stop_reason = reason
@@ -84,10 +138,13 @@ class Executor:
         )
         self.execution = ex
         ctx = Context(run_id=run.id, function_id=function.id, step=Steps(ex, function.retry))
-        heartbeat = asyncio.create_task(self._heartbeat(), name=f"agentkit-heartbeat-{run.id}")
+        if self.heartbeat is not None:
+            self.heartbeat.add(self)
         try:
             kwargs = function.input_codec.decode(run.input)
-            ex.main_task = asyncio.create_task(function.fn(ctx, **kwargs), name=f"run-{run.id}")
+            # A BaseException of the body fails the run, not the worker.
+            body = guard_function(function.fn(ctx, **kwargs))
+            ex.main_task = asyncio.create_task(body, name=f"run-{run.id}")
             try:
                 output = await ex.main_task
             except BaseExceptionGroup as group:
@@ -103,7 +160,9 @@ class Executor:
             return self._suspend(ex, signal)
         except asyncio.CancelledError:
             if ex.stop_reason is None:  # the worker itself is shutting down
+                self._stop_renewing()
                 kit.store.release_run(run.id, self.owner, kit.clock.now())
+                logger.info("run %s handed back: this worker is stopping", run.id)
                 raise
             logger.info("run %s stopped: %s", run.id, ex.stop_reason)
             return False
@@ -111,8 +170,8 @@ class Executor:
             self._fail(exc)
             return False
         finally:
-            heartbeat.cancel()
             await self._end_branches(ex)
+        self._stop_renewing()
         kit.store.finish_run(run.id, self.owner, "completed", kit.clock.now(), output=output_json)
         kit._notify()
         logger.info("run %s completed", run.id)
@@ -121,19 +180,50 @@ class Executor:
     def _suspend(self, ex: Execution, signal: Suspended) -> bool:
         wait = signal.wait
         kit = self.kit
+        self._stop_renewing()
         parked = kit.store.suspend_run(
             self.run.id, self.owner, wait.wake_at, self.run.wake_seq, kit.clock.now()
         )
-        if parked:
+        if not parked:
+            return True
+        if wait.kind == "token" and wait.wait_ref is not None:
+            self._tell_token_wait(wait, wait.wait_ref)
+        else:
             logger.info("run %s waits on %s step %r", self.run.id, wait.kind, wait.key)
-        return not parked
+        return False
+
+    def _tell_token_wait(self, wait: StepRecord, token: str) -> None:
+        """Say once that the run waits for a token, and how to answer it."""
+        worker = self.worker
+        if worker is not None:
+            if token in worker.announced:
+                return
+            worker.announced.add(token)
+        record = self.kit.store.get_token(token)
+        about = f" ({record.description})" if record is not None and record.description else ""
+        message = (
+            f"run {self.run.id} waits for a token on step {wait.key!r}{about}; "
+            f"answer it with: {answer_command(self.kit, token)}"
+        )
+        logger.info("%s", message)
+        if (
+            worker is not None
+            and worker.announce_waits
+            and not _logging_shows(logger, logging.INFO)
+        ):
+            print(message, file=sys.stderr, flush=True)
 
     def _fail(self, exc: Exception) -> None:
         kit = self.kit
-        detail = "".join(traceback.format_exception(exc))
-        error = error_json(type(exc).__name__, str(exc), traceback=detail)
-        if not isinstance(exc, AgentkitError):
-            logger.warning("run %s failed: %s: %s", self.run.id, type(exc).__name__, exc)
+        # failure_json is total, even when the exception's __str__ raises.
+        error = failure_json(exc)
+        failure = json.loads(error)
+        if isinstance(exc, StepFailed):
+            # Names the step that failed the run, which `AgentKit.resume` runs again.
+            failure["step"] = exc.step_key
+            error = json.dumps(failure)
+        logger.warning("run %s failed: %s: %s", self.run.id, failure["type"], failure["message"])
+        self._stop_renewing()
         kit.store.finish_run(self.run.id, self.owner, "failed", kit.clock.now(), error=error)
         kit._notify()
 
@@ -152,17 +242,3 @@ class Executor:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _heartbeat(self) -> None:
-        kit = self.kit
-        interval = kit.lease_ttl / 3
-        while True:
-            await asyncio.sleep(interval)
-            renewed = kit.store.renew_lease(
-                self.run.id, self.owner, kit.clock.now() + kit.lease_ttl
-            )
-            if not renewed:
-                current = kit.store.get_run(self.run.id)
-                reason = "cancelled" if current and current.status == "cancelled" else "lease-lost"
-                self.stop(reason)
-                return

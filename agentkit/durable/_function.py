@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 from pydantic import TypeAdapter
 
+from agentkit.durable._clock import check_seconds
 from agentkit.durable._serde import InputCodec, adapter_for, return_annotation
-from agentkit.errors import ConfigError
+from agentkit.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from agentkit._tool_durable import DurableFunctionTool
     from agentkit.durable._context import Context
 
 P = ParamSpec("P")
-R = TypeVar("R")
+# Covariant, so that `print(await kit.run(f))` type-checks: mypy infers R from the
+# call's context (object), and an invariant R would then reject DurableFunction[P, str].
+R = TypeVar("R", covariant=True)
+OnConflict = Literal["raise", "return_existing"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """How `AgentKit.start` starts a run; set with `DurableFunction.options`.
+
+    Attributes:
+        idempotency_key: a second start with the same key (for the same function)
+            does not start another run.
+        on_conflict: what that second start does when its input differs from the
+            input of the run that owns the key: ``"raise"`` `IdempotencyConflict`,
+            or ``"return_existing"`` to return the existing run anyway.
+    """
+
+    idempotency_key: str | None = None
+    on_conflict: OnConflict = "raise"
 
 
 @dataclass(frozen=True)
@@ -35,16 +60,19 @@ class RetryPolicy:
     jitter: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if self.initial_backoff < 0 or self.max_backoff < 0 or self.jitter < 0:
-            raise ConfigError("backoff and jitter must not be negative")
+        if not _is_int(self.max_attempts) or self.max_attempts < 1:
+            raise ConfigError(
+                f"RetryPolicy: max_attempts must be an integer of at least 1, "
+                f"got {self.max_attempts!r}"
+            )
+        for name in ("initial_backoff", "max_backoff", "jitter"):
+            check_seconds(f"RetryPolicy: {name}", getattr(self, name), error=ConfigError)
 
     @classmethod
     def from_retries(cls, retries: int) -> RetryPolicy:
         """``retries`` extra attempts after the first."""
-        if retries < 0:
-            raise ConfigError(f"retries must not be negative, got {retries}")
+        if not _is_int(retries) or retries < 0:
+            raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
         return cls(max_attempts=retries + 1)
 
     def delay(self, failed_attempts: int) -> float:
@@ -76,11 +104,39 @@ class DurableFunction(Generic[P, R]):
         self.output_adapter: TypeAdapter[Any] = adapter_for(
             return_annotation(fn), f"durable function {function_id!r}"
         )
+        self.start_options = StartOptions()
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", function_id)
 
     def __repr__(self) -> str:
-        return f"<DurableFunction {self.id!r}>"
+        if self.start_options == StartOptions():
+            return f"<DurableFunction {self.id!r}>"
+        return f"<DurableFunction {self.id!r} with {self.start_options}>"
+
+    def options(
+        self, *, idempotency_key: str | None = None, on_conflict: OnConflict = "raise"
+    ) -> DurableFunction[P, R]:
+        """This function with start options, for `AgentKit.start` / `AgentKit.run`.
+
+        ``kit.start(research.options(idempotency_key="order-7"), topic="x")``
+        starts at most one run for the key. The view is typed like the function,
+        so the input is still checked against its parameters.
+
+        Args:
+            idempotency_key: at most one run of this function per key.
+            on_conflict: when a run already owns the key but was started with
+                another input: ``"raise"`` `IdempotencyConflict` (the default),
+                or ``"return_existing"`` to return that run.
+        """
+        if idempotency_key is not None and not isinstance(idempotency_key, str):
+            raise UsageError(f"idempotency_key must be a string, got {idempotency_key!r}")
+        if on_conflict not in ("raise", "return_existing"):
+            raise UsageError(
+                f"on_conflict must be 'raise' or 'return_existing', got {on_conflict!r}"
+            )
+        view = copy.copy(self)
+        view.start_options = StartOptions(idempotency_key, on_conflict)
+        return view
 
     def as_tool(
         self, *, name: str | None = None, description: str | None = None, **options: Any

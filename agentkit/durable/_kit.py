@@ -6,25 +6,29 @@ import asyncio
 import json
 import os
 import socket
+import warnings
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import pydantic_core
 
-from agentkit.durable._clock import Clock, SystemClock
-from agentkit.durable._function import DurableFunction, RetryPolicy
+from agentkit.durable._clock import Clock, SystemClock, check_seconds
+from agentkit.durable._function import DurableFunction, RetryPolicy, StartOptions
 from agentkit.durable._ids import new_id
+from agentkit.durable._replay import check_length
 from agentkit.durable._serde import load
 from agentkit.durable._worker import Worker
 from agentkit.errors import (
     ConfigError,
     FunctionNotFound,
+    IdempotencyConflict,
     RunCancelledError,
     RunFailedError,
     RunNotFound,
     StepSerializationError,
     TokenNotFound,
     TokenPayloadInvalid,
+    UsageError,
 )
 from agentkit.store import (
     CompletionRecord,
@@ -38,6 +42,7 @@ from agentkit.store import (
     TokenStatus,
     database_url_from_env,
 )
+from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
 from agentkit.store._records import check_token_completable
 
 if TYPE_CHECKING:
@@ -52,6 +57,28 @@ R = TypeVar("R")
 A = TypeVar("A")
 # What `AgentKit.function` decorates: ``async def f(ctx: Context, ...) -> R``.
 UserFunction = Callable[Concatenate["Context", P], Coroutine[Any, Any, R]]
+
+
+def _refuse_running_loop(call: str, instead: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise UsageError(
+        f"{call} cannot run inside a running event loop (Jupyter, async code): "
+        f"use `{instead}` there instead"
+    )
+
+
+def check_worker_settings(concurrency: object, poll_interval: object) -> None:
+    """Refuse worker settings that would never claim a run or spin without pause.
+
+    Raises:
+        ConfigError: naming the setting and its value.
+    """
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ConfigError(f"concurrency must be an integer of at least 1, got {concurrency!r}")
+    check_seconds("poll_interval", poll_interval, sign="positive", error=ConfigError)
 
 
 def event_matches(match: Mapping[str, Any], data: Any) -> bool:
@@ -99,6 +126,9 @@ class RunHandle(Generic[R]):
             RunCancelledError: the run was cancelled.
             TimeoutError: ``timeout`` seconds passed first.
         """
+        if timeout is not None:
+            check_seconds("RunHandle.result: timeout", timeout)
+        check_seconds("RunHandle.result: poll_interval", poll_interval, sign="positive")
         async with asyncio.timeout(timeout):
             while True:
                 run = self.record()
@@ -139,8 +169,11 @@ class AgentKit:
     ) -> None:
         if store is not None and database_url is not None:
             raise ConfigError("pass either database_url or store, not both")
-        if lease_ttl <= 0:
-            raise ConfigError(f"lease_ttl must be positive, got {lease_ttl}")
+        lease_ttl = check_seconds("lease_ttl", lease_ttl, sign="positive", error=ConfigError)
+        if worker_id is not None:
+            if not isinstance(worker_id, str) or not worker_id:
+                raise ConfigError(f"worker_id must be a non-empty string, got {worker_id!r}")
+            check_length("worker_id", worker_id, MAX_WORKER_ID_LENGTH, ConfigError)
         self.store: Store = store or SQLStore(database_url_from_env(database_url))
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
@@ -170,6 +203,9 @@ class AgentKit:
             if not asyncio.iscoroutinefunction(fn):
                 raise ConfigError(f"durable function {fn!r} must be an `async def` function")
             function_id = id or fn.__name__
+            if not isinstance(function_id, str) or not function_id:
+                raise ConfigError(f"a function id must be a non-empty string, got {function_id!r}")
+            check_length("function id", function_id, MAX_NAME_LENGTH, ConfigError)
             if function_id in self.functions and self.functions[function_id].fn is not fn:
                 raise ConfigError(f"a durable function with id {function_id!r} already exists")
             function = DurableFunction(fn, function_id, retry or RetryPolicy.from_retries(retries))
@@ -190,58 +226,109 @@ class AgentKit:
             raise ConfigError(
                 f"{function!r} is not a durable function; decorate it with @kit.function()"
             )
-        if self.functions.get(function.id) is not function:
+        registered = self.functions.get(function.id)
+        # `function.options(...)` is a copy: the same function if it wraps the same fn.
+        if registered is None or registered.fn is not function.fn:
             raise ConfigError(f"durable function {function.id!r} is registered on another kit")
 
     # -- runs ---------------------------------------------------------------
 
     async def start(
+        self, function: DurableFunction[P, R], /, *args: P.args, **input: P.kwargs
+    ) -> RunHandle[R]:
+        """Queue a run of ``function`` with its input; a worker executes it. Returns at once.
+
+        The input is checked against the function's parameters (and validated by
+        their annotations) before any run is created. Start options come from
+        `DurableFunction.options`: with ``idempotency_key``, a second start of
+        the same function with the same key returns the first run, and raises
+        `IdempotencyConflict` if its input differs (unless
+        ``on_conflict="return_existing"``).
+
+        Raises:
+            UsageError: the input does not fit the function's signature.
+            IdempotencyConflict: the key belongs to a run with another input.
+        """
+        return await self._start(function, args, input)
+
+    async def _start(
         self,
         function: DurableFunction[..., R],
-        /,
-        *args: Any,
-        idempotency_key: str | None = None,
-        **input: Any,
+        args: tuple[Any, ...],
+        input: dict[str, Any],
+        *,
+        stacklevel: int = 3,
     ) -> RunHandle[R]:
-        """Queue a run; a worker executes it. Returns at once.
-
-        With an ``idempotency_key``, a second start of the same function with
-        the same key returns the first run instead of starting another.
-        """
         self._check_registered(function)
+        options = function.start_options
+        if "idempotency_key" in input and not function.input_codec.has_parameter("idempotency_key"):
+            # Deprecated in 0.2: start options now travel with the function, so
+            # that ``**input`` can be typed by the function's parameters.
+            warnings.warn(
+                "kit.start(fn, idempotency_key=k, ...) is deprecated; use "
+                "kit.start(fn.options(idempotency_key=k), ...)",
+                DeprecationWarning,
+                stacklevel=stacklevel,
+            )
+            key = input.pop("idempotency_key")
+            if key is not None:
+                options = StartOptions(key, options.on_conflict)
+        key = options.idempotency_key
+        if key is not None:
+            check_length("idempotency key", key, MAX_KEY_LENGTH)
+        input_json = function.input_codec.encode(args, input)
         now = self.clock.now()
         record = RunRecord(
             id=new_id("run"),
             function_id=function.id,
             status="queued",
-            input=function.input_codec.encode(args, input),
+            input=input_json,
             created_at=now,
             updated_at=now,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
-        stored, _created = self.store.create_run(record)
+        stored, created = self.store.create_run(record)
+        if not created and key is not None and options.on_conflict == "raise":
+            codec = function.input_codec
+            existing, new = codec.fingerprint(stored.input), codec.fingerprint(input_json)
+            if existing != new:
+                raise IdempotencyConflict(key, function.id, stored.id, existing, new)
         self._notify()
         return RunHandle(self, stored.id)
 
-    async def run(
-        self,
-        function: DurableFunction[..., R],
-        /,
-        *args: Any,
-        idempotency_key: str | None = None,
-        **input: Any,
-    ) -> R:
+    async def run(self, function: DurableFunction[P, R], /, *args: P.args, **input: P.kwargs) -> R:
         """Start a run and execute it (and its children) here until it ends.
 
         Raises:
             RunFailedError: the run failed.
             RunCancelledError: the run was cancelled.
         """
-        handle = await self.start(function, *args, idempotency_key=idempotency_key, **input)
+        return await self._run(function, args, input)
+
+    async def _run(
+        self, function: DurableFunction[..., R], args: tuple[Any, ...], input: dict[str, Any]
+    ) -> R:
+        handle = await self._start(function, args, input, stacklevel=4)
         return await self.drive(handle)
+
+    def run_sync(self, function: DurableFunction[P, R], /, *args: P.args, **input: P.kwargs) -> R:
+        """`run` for scripts: start a run and execute it here, without ``await``.
+
+        It runs its own event loop (``asyncio.run``), so it cannot be called
+        where one is already running (Jupyter, async code): there, ``await
+        kit.run(...)`` instead.
+
+        Raises:
+            UsageError: called inside a running event loop.
+            RunFailedError: the run failed.
+            RunCancelledError: the run was cancelled.
+        """
+        _refuse_running_loop("kit.run_sync(...)", "await kit.run(...)")
+        return asyncio.run(self._run(function, args, input))
 
     async def drive(self, handle: RunHandle[R], *, poll_interval: float = 0.2) -> R:
         """Execute an existing run and its descendants in this process until it ends."""
+        check_seconds("poll_interval", poll_interval, sign="positive", error=ConfigError)
         worker = Worker(self, poll_interval=poll_interval, root_run_id=handle.id)
         await worker.run(until=lambda: handle.record().is_terminal)
         return cast(R, self._decode_output(handle.record()))
@@ -259,6 +346,25 @@ class AgentKit:
         from agentkit._agent_run import run_agent
 
         return await run_agent(self, agent, input, state=state, idempotency_key=idempotency_key)
+
+    def run_agent_sync(
+        self,
+        agent: Agent[A],
+        input: AgentInput,
+        *,
+        state: BaseModel | None = None,
+        idempotency_key: str | None = None,
+    ) -> AgentResult[A]:
+        """`run_agent` for scripts: run ``agent`` here until it ends, without ``await``.
+
+        Raises:
+            UsageError: called inside a running event loop (Jupyter, async code);
+                ``await kit.run_agent(...)`` there instead.
+        """
+        _refuse_running_loop("kit.run_agent_sync(...)", "await kit.run_agent(...)")
+        return asyncio.run(
+            self.run_agent(agent, input, state=state, idempotency_key=idempotency_key)
+        )
 
     def get_run(self, run_id: str) -> RunHandle[Any]:
         """A handle on an existing run; RunNotFound if the id names none."""
@@ -292,6 +398,24 @@ class AgentKit:
                 executor.stop("cancelled")
         self._notify()
         return cancelled
+
+    def resume(self, run_id: str) -> RunHandle[Any]:
+        """Queue a failed run again, once the cause of its failure is fixed.
+
+        The step whose failure failed the run runs again; every completed step
+        is kept, so no model call is paid twice. A failed child that failed
+        the run through ``invoke`` is resumed too. A run that failed outside any
+        step (or by `NonDeterminismError`, after a code fix) replays its whole
+        journal. A worker then continues the run (``await kit.drive(handle)``
+        does it here).
+
+        Raises:
+            RunNotFound: no run has this id.
+            UsageError: the run is not failed (the message says what it is).
+        """
+        self.store.resume_run(run_id, self.clock.now())
+        self._notify()
+        return RunHandle(self, run_id)
 
     def _decode_output(self, run: RunRecord) -> Any:
         if run.status == "failed":
@@ -357,6 +481,9 @@ class AgentKit:
 
         Returns the ids of the runs it woke.
         """
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"an event name must be a non-empty string, got {name!r}")
+        check_length("event name", name, MAX_NAME_LENGTH)
         data_json = pydantic_core.to_json(data).decode()
         parsed = json.loads(data_json)
         event = EventRecord(
@@ -380,6 +507,7 @@ class AgentKit:
         stop_when_idle: bool = False,
     ) -> None:
         """Execute due runs until cancelled (or, with ``stop_when_idle``, until none is due)."""
+        check_worker_settings(concurrency, poll_interval)
         worker = Worker(self, concurrency=concurrency, poll_interval=poll_interval)
         await worker.run(stop_when_idle=stop_when_idle)
 

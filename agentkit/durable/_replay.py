@@ -9,8 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentkit.errors import NonDeterminismError
+from agentkit.errors import ConfigError, NonDeterminismError, UsageError
 from agentkit.store import StepKind, StepRecord
+from agentkit.store._limits import MAX_KEY_LENGTH
+
+
+def check_length(
+    what: str, value: str, limit: int, error: type[UsageError | ConfigError] = UsageError
+) -> None:
+    """Refuse an identifier longer than its column, the same way on every store.
+
+    SQLite ignores ``VARCHAR`` lengths and PostgreSQL enforces them, so the
+    engine checks before anything is written.
+    """
+    if len(value) > limit:
+        shown = value if len(value) <= 60 else f"{value[:60]}..."
+        raise error(f"{what} {shown!r} is {len(value)} characters long; the limit is {limit}")
 
 
 def describe(key: str, kind: str) -> str:
@@ -40,10 +54,16 @@ class Journal:
         return cls(run_id=run_id, entries=entries, next_seq=next_seq)
 
     def next_key(self, step_id: str) -> str:
-        """The key of the next call with this step id."""
+        """The key of the next call with this step id.
+
+        Raises:
+            UsageError: the key is longer than a store can hold.
+        """
         count = self.counters.get(step_id, 0)
         self.counters[step_id] = count + 1
-        return step_id if count == 0 else f"{step_id}#{count}"
+        key = step_id if count == 0 else f"{step_id}#{count}"
+        check_length("step key", key, MAX_KEY_LENGTH)
+        return key
 
     def lookup(self, key: str, kind: StepKind, fingerprint: str) -> StepRecord | None:
         """The journaled entry for ``key``, or None when the step is new.

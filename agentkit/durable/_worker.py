@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from agentkit._redact import RedactingFilter
 from agentkit.durable._executor import Executor
+from agentkit.durable._heartbeat import LeaseHeartbeat
 
 if TYPE_CHECKING:
     from agentkit.durable._kit import AgentKit
 
+# Silent unless the application configures logging (the library convention);
+# `agentkit worker -v` does. Records are scrubbed of registered secrets.
+logging.getLogger("agentkit").addHandler(logging.NullHandler())
 logger = logging.getLogger("agentkit.worker")
+logger.addFilter(RedactingFilter())
 
 
 class Worker:
@@ -29,6 +36,10 @@ class Worker:
         concurrency: runs executed at once.
         poll_interval: seconds between looks at the store when nothing happens.
         root_run_id: only this run and its descendants (used by `AgentKit.run`).
+        announce_waits: also say on stderr, when it is a terminal, that a run
+            waits for a token and how to answer it (default: when ``root_run_id``
+            is given, i.e. for `AgentKit.run`; never twice for one token, and
+            not when agentkit's logging already shows it).
     """
 
     def __init__(
@@ -38,12 +49,19 @@ class Worker:
         concurrency: int = 16,
         poll_interval: float = 0.5,
         root_run_id: str | None = None,
+        announce_waits: bool | None = None,
     ) -> None:
         self.kit = kit
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.root_run_id = root_run_id
         self.active: dict[str, asyncio.Task[None]] = {}
+        if announce_waits is None:
+            announce_waits = root_run_id is not None and sys.stderr.isatty()
+        self.announce_waits = announce_waits
+        # Tokens whose wait this worker has already told about.
+        self.announced: set[str] = set()
+        self._heartbeat: LeaseHeartbeat | None = None
 
     async def run(
         self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
@@ -51,6 +69,8 @@ class Worker:
         """Loop until ``until()`` is true, or (``stop_when_idle``) nothing is due or running."""
         wake = asyncio.Event()
         self.kit._wakers.add(wake)
+        self._heartbeat = LeaseHeartbeat(self.kit, asyncio.get_running_loop())
+        self._heartbeat.start()
         try:
             while True:
                 wake.clear()
@@ -62,7 +82,10 @@ class Worker:
                 await self._idle(wake)
         finally:
             self.kit._wakers.discard(wake)
-            await self._shutdown()
+            try:
+                await self._shutdown()
+            finally:
+                await self._heartbeat.stop()
 
     def _claim_due(self) -> int:
         kit = self.kit
@@ -80,7 +103,15 @@ class Worker:
             run = kit.store.claim_run(run_id, kit.worker_id, now, now + kit.lease_ttl)
             if run is None:
                 continue
-            executor = Executor(kit, run, kit.worker_id)
+            logger.info(
+                "claimed run %s (%s), execution %d%s",
+                run.id,
+                run.function_id,
+                run.executions,
+                "" if run.executions == 1 else ": replaying its journal",
+            )
+            assert self._heartbeat is not None, "claims happen inside run()"
+            executor = Executor(kit, run, kit.worker_id, self._heartbeat, self)
             task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run_id}")
             self.active[run_id] = task
             claimed += 1

@@ -8,11 +8,12 @@ first use.
 
 from agentkit.models._base import EventCallback, Model, RawExchange
 from agentkit.models._complete import Attempt, complete
-from agentkit.models._cost import context_window_for, cost_usd
+from agentkit.models._cost import Price, context_window_for, cost_usd
 from agentkit.models._errors import (
     AuthenticationFailed,
     BadRequest,
     ContextLengthExceeded,
+    ModelConfigError,
     ModelConnectionError,
     ModelError,
     ModelNotFound,
@@ -67,6 +68,7 @@ __all__ = [
     "LiteLLMModel",
     "Message",
     "Model",
+    "ModelConfigError",
     "ModelConnectionError",
     "ModelError",
     "ModelNotFound",
@@ -77,6 +79,7 @@ __all__ = [
     "Part",
     "PartAdapter",
     "Permit",
+    "Price",
     "ProviderOverloaded",
     "ProviderServerError",
     "RateLimit",

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from agentkit.models._retry import RetryPolicy
-from agentkit.models._types import ModelRequest, ModelResponse, StreamEvent
+from agentkit.models._types import ModelRequest, ModelResponse, StreamEvent, Usage
 
 if TYPE_CHECKING:
+    from agentkit.models._cost import Price
     from agentkit.models.ratelimit import Limiter
 
 __all__ = ["EventCallback", "Model", "RawExchange", "emit_event"]
@@ -131,6 +132,7 @@ class Model(Completable, ABC):
         rate_limit: The limiter every call acquires first, possibly shared with other models.
         retry: How :func:`complete` retries this model.
         context_window: Prompt capacity in tokens; decides failover on context-length errors.
+        price: What a call costs; ``None`` to look the model up in the public price list.
     """
 
     provider: str
@@ -143,11 +145,48 @@ class Model(Completable, ABC):
         rate_limit: Limiter | None = None,
         retry: RetryPolicy | None = None,
         context_window: int | None = None,
+        price: Price | None = None,
     ) -> None:
         self.model_name = model_name
         self.rate_limit = rate_limit
         self.retry = retry if retry is not None else RetryPolicy()
         self.context_window = context_window
+        self.price = price
+
+    @property
+    def uses_public_prices(self) -> bool:
+        """Whether the public price list (and its context windows) speaks for this model.
+
+        False for a model served from a custom ``base_url``: a local server that
+        answers to ``"gpt-4o-mini"`` neither costs nor holds what OpenAI's does.
+        """
+        return True
+
+    def cost(self, usage: Usage, answered_by: str) -> float | None:
+        """USD of one call: by :attr:`price`, else by the public price of ``answered_by``.
+
+        Args:
+            usage: The call's reported usage.
+            answered_by: The model the provider reports it answered with (not
+                necessarily the one asked for).
+        """
+        if self.price is not None:
+            return self.price.cost(usage)
+        if not self.uses_public_prices:
+            return None
+        from agentkit.models._cost import cost_usd
+
+        return cost_usd(usage, answered_by, provider=self.provider)
+
+    def known_context_window(self) -> int | None:
+        """Prompt capacity: :attr:`context_window`, else the public list's, if it applies."""
+        if self.context_window is not None:
+            return self.context_window
+        if not self.uses_public_prices:
+            return None
+        from agentkit.models._cost import context_window_for
+
+        return context_window_for(self.model_name, self.provider)
 
     def _answered(
         self,

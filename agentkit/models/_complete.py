@@ -16,12 +16,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
-from agentkit.models._cost import context_window_for, cost_usd
 from agentkit.models._errors import (
     ContextLengthExceeded,
     ModelError,
     RateLimited,
     ResponseParseError,
+    scrub_exception_chain,
 )
 from agentkit.models._http import elapsed_ms
 from agentkit.models._types import ModelRequest, ModelResponse, StreamDone, Usage
@@ -42,7 +42,8 @@ class Attempt(BaseModel):
         error: ``{"type", "message", "status_code", "retryable", "body"}`` for a failure.
         response: The parsed reply of a success; not serialized (re-parse ``exchange``).
         usage: Reported token usage of a success.
-        cost_usd: Cost from the LiteLLM price map; ``None`` when the model is unknown.
+        cost_usd: USD by the model's ``Price`` or the public price list; ``None``
+            when neither knows the model that answered.
         latency_ms: Duration of the call.
         waited_s: Backoff slept before this attempt.
     """
@@ -61,12 +62,6 @@ class Attempt(BaseModel):
 
 
 AttemptCallback = Callable[[Attempt], Awaitable[None]]
-
-
-def _window(model: Model) -> int | None:
-    if model.context_window is not None:
-        return model.context_window
-    return context_window_for(model.model_name, model.provider)
 
 
 async def _attempt(
@@ -102,6 +97,9 @@ async def _attempt(
                 exchange=exchange,
             ) from exc
     except ModelError as error:
+        # The SDK exception behind it may quote a credential the provider echoed;
+        # tracebacks of failed steps print the whole chain.
+        scrub_exception_chain(error)
         if permit is not None:
             permit.release()  # before the (possibly slow) report, not after
         if limiter is not None:
@@ -122,9 +120,7 @@ async def _attempt(
     record.exchange = exchange
     record.response = response
     record.usage = response.usage
-    record.cost_usd = cost_usd(
-        response.usage, response.model, model.model_name, provider=model.provider
-    )
+    record.cost_usd = model.cost(response.usage, response.model)
     record.latency_ms = exchange.latency_ms
     await on_attempt(record)
     if on_event is not None:
@@ -201,8 +197,10 @@ async def complete(
     required_window: int | None = None  # set once a prompt overflowed a model
     for index, candidate in enumerate(chain):
         if required_window is not None:
-            window = _window(candidate)
-            if window is None or window <= required_window:
+            # A model whose window is unknown may be larger: it is tried, and if
+            # it overflows too, its own error says how large it is.
+            window = candidate.known_context_window()
+            if window is not None and window <= required_window:
                 continue
         try:
             return await _run_model(
@@ -216,9 +214,9 @@ async def complete(
                 clock=clock,
             )
         except ContextLengthExceeded as error:
-            failed_window = _window(candidate)
+            failed_window = error.context_window or candidate.known_context_window()
             if failed_window is None:
-                raise
+                raise  # no way to tell which later model is larger
             required_window = max(failed_window, required_window or 0)
             last_error = error
         except ModelError as error:

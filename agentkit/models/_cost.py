@@ -1,92 +1,124 @@
-"""USD cost and context windows from LiteLLM's model price map.
+"""USD cost and context windows: a model's own `Price`, or the public price list.
 
-The map is the JSON file LiteLLM ships (``model_prices_and_context_window_backup.json``).
-It is located with ``importlib.util.find_spec``, which finds the installed
-package without running it: ``importlib.resources.files("litellm")`` would
-import LiteLLM, which takes seconds and tries to fetch the map over the network.
-Unknown models cost ``None``, never a guess.
+The public list is `genai-prices <https://pypi.org/project/genai-prices/>`_
+(maintained by Pydantic, a core dependency), so a cost never depends on which
+provider extra is installed. It is imported on the first lookup, not by
+``import agentkit``. Unknown models cost ``None``, never a guess.
+
+Which model is priced is the adapter's business (see ``Model.cost``): the
+model the provider reports it answered with, and never a model served from a
+custom ``base_url`` unless that model was given a `Price`.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
-from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from agentkit.models._types import Usage
 
-__all__ = ["context_window_for", "cost_usd", "price_entry"]
+__all__ = ["Price", "context_window_for", "cost_usd"]
 
-_PRICE_FILE = "model_prices_and_context_window_backup.json"
-
-
-@functools.cache
-def _price_map() -> dict[str, dict[str, Any]]:
-    spec = importlib.util.find_spec("litellm")
-    if spec is None or not spec.submodule_search_locations:
-        return {}
-    for location in spec.submodule_search_locations:
-        path = Path(location) / _PRICE_FILE
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return {key: value for key, value in data.items() if isinstance(value, dict)}
-    return {}
+# agentkit provider name -> genai-prices provider id. Others ("scripted", a
+# registered parser's provider) are matched by the model name alone.
+_PROVIDER_IDS = {"openai": "openai", "anthropic": "anthropic", "litellm": "litellm"}
 
 
-def _candidates(model: str, provider: str | None) -> list[str]:
-    names = [model]
-    if "/" in model:
-        names.append(model.split("/", 1)[1])  # "openai/gpt-4o" -> "gpt-4o"
-    if provider:
-        names.append(f"{provider}/{model}")
+class Price(BaseModel):
+    """What a model costs, in USD per million tokens.
+
+    Give one to a model whose price the public list does not know, or must not
+    apply (a self-hosted server, a negotiated rate)::
+
+        OpenAIModel("llama-3.1-8b", base_url="http://127.0.0.1:8080/v1",
+                    price=Price(input_per_mtok=0.05, output_per_mtok=0.10))
+
+    Attributes:
+        input_per_mtok: Prompt tokens.
+        output_per_mtok: Completion tokens.
+        cached_input_per_mtok: Prompt tokens read from the provider's cache
+            (default: the input price).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0)
+
+    def cost(self, usage: Usage) -> float:
+        """The USD cost of ``usage``."""
+        cached_rate = (
+            self.input_per_mtok
+            if self.cached_input_per_mtok is None
+            else self.cached_input_per_mtok
+        )
+        uncached = max(usage.input_tokens - usage.cached_tokens, 0)
+        return (
+            uncached * self.input_per_mtok
+            + usage.cached_tokens * cached_rate
+            + usage.output_tokens * self.output_per_mtok
+        ) / 1_000_000
+
+
+def _candidates(model: str, provider: str | None) -> list[tuple[str, str | None]]:
+    provider_id = _PROVIDER_IDS.get(provider or "")
+    names = [(model, provider_id)]
+    if "/" in model and provider_id is None:
+        prefix, bare = model.split("/", 1)  # "openai/gpt-4o": LiteLLM's spelling
+        names.append((bare, _PROVIDER_IDS.get(prefix)))
     return names
 
 
-def price_entry(model: str, provider: str | None = None) -> dict[str, Any] | None:
-    """The price-map entry for ``model``, or ``None`` when the map does not know it."""
-    prices = _price_map()
-    for name in _candidates(model, provider):
-        if name != "sample_spec" and name in prices:
-            return prices[name]
-    return None
+@functools.lru_cache(maxsize=2048)
+def _listed(model: str, provider_id: str | None) -> Any:
+    """The genai-prices ``ModelInfo`` of ``model``, or None. Misses are cached too."""
+    import genai_prices  # ~60 ms on first use; not paid by ``import agentkit``
 
-
-def _number(entry: dict[str, Any], key: str) -> float | None:
-    value = entry.get(key)
-    return float(value) if isinstance(value, int | float) else None
+    try:
+        found = genai_prices.calc_price(genai_prices.Usage(), model, provider_id=provider_id)
+    except LookupError:
+        return None
+    return found.model
 
 
 def cost_usd(usage: Usage, *models: str, provider: str | None = None) -> float | None:
-    """Cost of ``usage`` for the first of ``models`` the price map knows.
+    """Cost of ``usage`` for the first of ``models`` the public price list knows.
 
-    Cached input tokens are priced at the cache-read rate when the map has one.
+    Cached input tokens are priced at the cache-read rate when the list has one.
+
+    Args:
+        usage: The tokens of one call.
+        *models: Model names to try in order.
+        provider: ``"openai"``, ``"anthropic"`` or ``"litellm"`` narrows the
+            lookup to that provider's list; anything else matches by name.
     """
+    import genai_prices
+
     for model in models:
-        entry = price_entry(model, provider)
-        if entry is None:
-            continue
-        input_price = _number(entry, "input_cost_per_token")
-        output_price = _number(entry, "output_cost_per_token")
-        if input_price is None or output_price is None:
-            return None
-        cached_price = _number(entry, "cache_read_input_token_cost")
-        if cached_price is None:
-            cached_price = input_price
-        uncached = max(usage.input_tokens - usage.cached_tokens, 0)
-        return (
-            uncached * input_price
-            + usage.cached_tokens * cached_price
-            + usage.output_tokens * output_price
-        )
+        for name, provider_id in _candidates(model, provider):
+            if _listed(name, provider_id) is None:
+                continue
+            calculation = genai_prices.calc_price(
+                genai_prices.Usage(
+                    input_tokens=usage.input_tokens,
+                    cache_read_tokens=usage.cached_tokens,
+                    output_tokens=usage.output_tokens,
+                ),
+                name,
+                provider_id=provider_id,
+            )
+            return float(calculation.total_price)
     return None
 
 
 def context_window_for(model: str, provider: str | None = None) -> int | None:
-    """The model's maximum input tokens from the price map, if it says."""
-    entry = price_entry(model, provider)
-    if entry is None:
-        return None
-    value = entry.get("max_input_tokens")
-    return value if isinstance(value, int) else None
+    """The model's maximum input tokens from the public list, if it says."""
+    for name, provider_id in _candidates(model, provider):
+        info = _listed(name, provider_id)
+        if info is not None:
+            window = info.context_window
+            return window if isinstance(window, int) else None
+    return None

@@ -10,24 +10,29 @@
     ├── ModelConnectionError        no connection / connection dropped   retryable
     ├── StreamInterrupted           a stream was cut before its end      retryable
     ├── BadRequest                  400, 422, other 4xx
-    │   └── ContextLengthExceeded   the prompt does not fit the model
+    │   └── ContextLengthExceeded   the prompt does not fit the model (any status)
     ├── AuthenticationFailed        401, 403
     ├── ModelNotFound               404
+    ├── ModelConfigError            a missing package or API key (also a ConfigError)
     ├── ResponseParseError          the reply arrived but could not be parsed
     └── ScriptExhausted             a ScriptedModel ran out of responses
 
 Adapters build these with :func:`error_for_status` and
-:func:`error_for_transport`; nothing else inspects SDK exceptions.
+:func:`error_for_transport`; nothing else inspects SDK exceptions. Messages
+and bodies pass through :func:`agentkit._redact.scrub` here, at the boundary,
+so a provider that echoes a credential back never gets it into an error.
 """
 
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agentkit.errors import AgentkitError
+from agentkit._redact import scrub, scrub_any
+from agentkit.errors import AgentkitError, ConfigError
 
 if TYPE_CHECKING:
     from agentkit.models._base import RawExchange
@@ -36,6 +41,7 @@ __all__ = [
     "AuthenticationFailed",
     "BadRequest",
     "ContextLengthExceeded",
+    "ModelConfigError",
     "ModelConnectionError",
     "ModelError",
     "ModelNotFound",
@@ -49,6 +55,7 @@ __all__ = [
     "error_for_status",
     "error_for_transport",
     "parse_retry_after",
+    "scrub_exception_chain",
     "select_headers",
 ]
 
@@ -82,15 +89,22 @@ class ModelError(AgentkitError):
         retry_after: float | None = None,
         exchange: RawExchange | None = None,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.model = model
         self.status_code = status_code
-        self.body = body
+        self.body = scrub_any(body)
         self.headers: dict[str, str] = dict(headers or {})
         self.retryable = self.default_retryable if retryable is None else retryable
         self.retry_after = retry_after
+        if exchange is not None:
+            # The raw error body is stored with the attempt: scrub it here, once.
+            if exchange.response_body is not None:
+                exchange.response_body = scrub_any(exchange.response_body)
+            if exchange.stream_events is not None:
+                exchange.stream_events[:] = scrub_any(exchange.stream_events)
         self.exchange = exchange
 
     def to_record(self) -> dict[str, Any]:
@@ -145,7 +159,14 @@ class BadRequest(ModelError):
 
 
 class ContextLengthExceeded(BadRequest):
-    """The prompt does not fit the model's context window."""
+    """The prompt does not fit the model's context window.
+
+    Attributes:
+        context_window: The window the provider said it has (llama.cpp ``n_ctx``,
+            "maximum context length is N tokens", "> N maximum"), when it said.
+    """
+
+    context_window: int | None = None
 
 
 class AuthenticationFailed(ModelError):
@@ -154,6 +175,13 @@ class AuthenticationFailed(ModelError):
 
 class ModelNotFound(ModelError):
     """The model or endpoint does not exist (404)."""
+
+
+class ModelConfigError(ModelError, ConfigError):
+    """The model cannot be called as configured: a package or an API key is missing.
+
+    Never retried: the same call fails the same way until the setup is fixed.
+    """
 
 
 class ResponseParseError(ModelError):
@@ -206,12 +234,32 @@ def parse_retry_after(
     return max(when.timestamp() - now(), 0.0)
 
 
+# Context overflow, as each server words it (matched lower-cased):
 _CONTEXT_PHRASES = (
-    "prompt is too long",
-    "context_length_exceeded",
-    "maximum context length",
+    "context_length_exceeded",  # OpenAI's error code, also in LiteLLM's text
+    "exceed_context_size_error",  # llama.cpp's error type
+    "exceeds the available context size",  # llama.cpp
+    "prompt is too long",  # Anthropic
+    "maximum context length",  # OpenAI, vLLM, Ollama ("exceeds maximum context length")
+    "exceeds the context length",  # Ollama
+    "longer than the model's context length",  # vLLM, Together
+    "longer than the maximum model length",  # vLLM
+    "too long to fit into the model",  # vLLM
     "context window",
     "too many tokens",
+)
+
+# The window a context-overflow message states; the first group is the window.
+_WINDOW_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"maximum context length is ([\d,]+)",  # OpenAI, vLLM
+        r"tokens? > ([\d,]+) maximum",  # Anthropic
+        r"available context size \(([\d,]+) tokens?\)",  # llama.cpp
+        r"context length \(([\d,]+) tokens?\)",  # vLLM, Together
+        r"maximum model length of ([\d,]+)",  # vLLM
+        r"\(context length ([\d,]+)\)",  # vLLM
+    )
 )
 
 _BY_ERROR_TYPE: dict[str, type[ModelError]] = {
@@ -223,17 +271,51 @@ _BY_ERROR_TYPE: dict[str, type[ModelError]] = {
 
 
 def _error_object(body: Any) -> Mapping[str, Any]:
+    """The error object of an envelope: ``{"error": {...}}`` or a bare ``{...}``."""
     if isinstance(body, Mapping):
         inner = body.get("error")
         return inner if isinstance(inner, Mapping) else body
     return {}
 
 
+def _error_message(body: Any, error: Mapping[str, Any]) -> str:
+    detail = error.get("message")
+    if isinstance(detail, str) and detail:
+        return detail
+    if isinstance(body, Mapping):
+        # Ollama's native API: {"error": "the input length exceeds the context length"}
+        inner = body.get("error")
+        if isinstance(inner, str) and inner:
+            return inner
+        # vLLM before 0.10: {"object": "error", "message": ..., "type": ..., "code": 400}
+        inner = body.get("message") or body.get("detail")
+        if isinstance(inner, str) and inner:
+            return inner
+    if isinstance(body, str) and body:
+        return body
+    return "no error message"
+
+
 def _is_context_length(error: Mapping[str, Any], message: str) -> bool:
     if error.get("code") == "context_length_exceeded":
         return True
+    if error.get("type") == "exceed_context_size_error":
+        return True
     lowered = message.lower()
     return any(phrase in lowered for phrase in _CONTEXT_PHRASES)
+
+
+def context_window_in(error: Mapping[str, Any], message: str) -> int | None:
+    """The context window a context-overflow error states, if it states one."""
+    n_ctx = error.get("n_ctx")  # llama.cpp sends it as a field
+    if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and n_ctx > 0:
+        return n_ctx
+    lowered = message.lower()
+    for pattern in _WINDOW_PATTERNS:
+        match = pattern.search(lowered)
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
 
 
 def _class_for(status: int, error: Mapping[str, Any], message: str) -> type[ModelError]:
@@ -242,18 +324,22 @@ def _class_for(status: int, error: Mapping[str, Any], message: str) -> type[Mode
         return RateLimited
     if status == 529 or error_type == "overloaded_error":
         return ProviderOverloaded
-    if status in (408, 409) or status >= 500:
-        return ProviderServerError
     if status in (401, 403):
         return AuthenticationFailed
     if status == 404:
         return ModelNotFound
+    # Before the 5xx rule: a server that reports an overflow with a 500 (some
+    # OpenAI-compatible servers do) would otherwise be retried, failing each time.
+    if _is_context_length(error, message):
+        return ContextLengthExceeded
+    if status in (408, 409) or status >= 500:
+        return ProviderServerError
     if status >= 400:
-        return ContextLengthExceeded if _is_context_length(error, message) else BadRequest
+        return BadRequest
     # An error event inside a 200 stream: only the body says what happened.
     if isinstance(error_type, str) and error_type in _BY_ERROR_TYPE:
         return _BY_ERROR_TYPE[error_type]
-    return ContextLengthExceeded if _is_context_length(error, message) else ProviderServerError
+    return ProviderServerError
 
 
 def error_for_status(
@@ -267,11 +353,9 @@ def error_for_status(
 ) -> ModelError:
     """Classify an HTTP error response (or an error event in a stream) into a ModelError."""
     error = _error_object(body)
-    detail = error.get("message")
-    if not isinstance(detail, str):
-        detail = body if isinstance(body, str) and body else "no error message"
+    detail = _error_message(body, error)
     error_class = _class_for(status, error, detail)
-    return error_class(
+    failure = error_class(
         f"{provider} model {model!r} failed with HTTP {status}: {detail}",
         provider=provider,
         model=model,
@@ -281,6 +365,9 @@ def error_for_status(
         retry_after=parse_retry_after(headers),
         exchange=exchange,
     )
+    if isinstance(failure, ContextLengthExceeded):
+        failure.context_window = context_window_in(error, detail)
+    return failure
 
 
 def error_for_transport(
@@ -307,3 +394,48 @@ def error_for_transport(
         model=model,
         exchange=exchange,
     )
+
+
+def missing_package(exc: ImportError, *, provider: str, model: str, extra: str) -> ModelConfigError:
+    """The error for an SDK (or a package the SDK needs) that is not installed."""
+    missing = (exc.name or "").split(".")[0] or str(exc)  # "mcp.types" -> "mcp"
+    return ModelConfigError(
+        f"{provider} model {model!r} cannot be called: the package {missing!r} is not "
+        f"installed ({exc}); install it with pip install 'agentkit[{extra}]'",
+        provider=provider,
+        model=model,
+        retryable=False,
+    )
+
+
+def import_error_in(exc: BaseException) -> ImportError | None:
+    """The ``ImportError`` behind ``exc``, following causes and contexts."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ImportError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def scrub_exception_chain(exc: BaseException) -> None:
+    """Scrub registered secrets from the messages of ``exc`` and the exceptions behind it.
+
+    An SDK's exception often quotes the provider's error body, and a traceback
+    (stored with a failed step or run) prints every exception of the chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(scrub(a) if isinstance(a, str) else a for a in current.args)
+        for attribute in ("message", "body"):
+            value = getattr(current, attribute, None)
+            if isinstance(value, str | dict | list):
+                try:
+                    setattr(current, attribute, scrub_any(value))
+                except AttributeError:  # a read-only property: args covered the text
+                    pass
+        current = current.__cause__ or current.__context__

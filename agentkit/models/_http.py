@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -9,7 +10,21 @@ from typing import Any, Protocol
 from agentkit.models._base import RawExchange, elapsed_ms
 from agentkit.models._errors import ModelError, error_for_status, select_headers
 
-__all__ = ["HTTPResponse", "elapsed_ms", "error_from_response", "transport_error_types"]
+__all__ = [
+    "HTTPResponse",
+    "elapsed_ms",
+    "error_from_response",
+    "installed",
+    "transport_error_types",
+]
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (an SDK import is slow)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # in sys.modules as None: imports of it are blocked
+        return False
 
 
 class HTTPResponse(Protocol):

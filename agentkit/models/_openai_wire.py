@@ -6,6 +6,7 @@ Pure functions over plain dicts, shared by ``OpenAIModel`` and ``LiteLLMModel``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "openai_stream_finished",
     "parse_openai_body",
     "parse_openai_exchange",
+    "wire_arguments",
 ]
 
 _FINISH: dict[str, FinishReason] = {
@@ -54,6 +56,19 @@ def _texts(parts: list[Part]) -> list[TextPart]:
     return [part for part in parts if isinstance(part, TextPart)]
 
 
+def wire_arguments(call: ToolCallPart) -> str:
+    """The arguments of a past tool call as sent back: always a JSON object.
+
+    The model's exact string when it is one; ``"{}"`` when it was malformed or
+    empty, since servers parse the history (llama.cpp answers HTTP 500 "Failed
+    to parse tool call arguments as JSON" to every later request otherwise).
+    The tool result answering the call keeps the error and quotes the raw text.
+    """
+    if call.parse_error is None and call.raw_arguments.strip():
+        return call.raw_arguments
+    return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
+
+
 def _assistant_message(message: Message) -> dict[str, Any]:
     texts = _texts(message.parts)
     calls = message.tool_calls
@@ -65,7 +80,7 @@ def _assistant_message(message: Message) -> dict[str, Any]:
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.raw_arguments},
+                "function": {"name": call.name, "arguments": wire_arguments(call)},
             }
             for call in calls
         ]

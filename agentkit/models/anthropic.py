@@ -6,6 +6,7 @@ The SDK is imported on first use, never by ``import agentkit.models``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from agentkit.models._anthropic_wire import (
@@ -25,6 +26,7 @@ from agentkit.models._types import ModelRequest
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
+    from agentkit.models._cost import Price
     from agentkit.models._retry import RetryPolicy
     from agentkit.models.ratelimit import Limiter
 
@@ -42,12 +44,19 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
 
     Args:
         model: The model id, e.g. ``"claude-sonnet-4-5"``.
-        api_key: The key; ``ANTHROPIC_API_KEY`` when omitted. Never stored in exchanges.
-        base_url: Another Messages API endpoint.
+        api_key: The key; ``ANTHROPIC_API_KEY`` (or ``ANTHROPIC_AUTH_TOKEN``) when
+            omitted. Required for Anthropic's own endpoint (a missing one raises
+            `ModelConfigError` here). Never stored in exchanges.
+        base_url: Another Messages API endpoint; its replies are not priced unless
+            ``price`` is given.
         client: A configured ``anthropic.AsyncAnthropic`` to use instead of building one.
         rate_limit: A limiter, possibly shared with other models of the same account.
         retry: The retry policy :func:`complete` applies.
         context_window: Prompt capacity in tokens.
+        price: What a call costs (USD per million tokens); default: the public
+            price list, for Anthropic's own endpoint only.
+        default_headers: Headers sent with every request; credential headers are
+            registered as secrets.
         max_tokens: Output cap when the request sets none; the API requires one
             (default :data:`DEFAULT_MAX_TOKENS`, 4096).
         **defaults: Body fields sent with every request, e.g. ``thinking={...}``.
@@ -55,6 +64,10 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
 
     provider = "anthropic"
     sdk_name = "Anthropic"
+    sdk_module = "anthropic"
+    key_env = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    base_url_env = "ANTHROPIC_BASE_URL"
+    official_url = "https://api.anthropic.com"
 
     def __init__(
         self,
@@ -66,6 +79,8 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
         rate_limit: Limiter | None = None,
         retry: RetryPolicy | None = None,
         context_window: int | None = None,
+        price: Price | None = None,
+        default_headers: Mapping[str, str] | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         **defaults: Any,
     ) -> None:
@@ -77,6 +92,8 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
             rate_limit=rate_limit,
             retry=retry,
             context_window=context_window,
+            price=price,
+            default_headers=default_headers,
             defaults=defaults,
         )
         self.default_max_tokens = max_tokens
@@ -85,7 +102,10 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
         import anthropic
 
         return anthropic.AsyncAnthropic(
-            api_key=self._api_key, base_url=self._base_url, max_retries=0
+            api_key=self._api_key,
+            base_url=self._base_url,
+            default_headers=self.default_headers or None,
+            max_retries=0,
         )
 
     def _client_error(self) -> type[Exception]:
@@ -107,9 +127,9 @@ class AnthropicModel(SDKModel["AsyncAnthropic"]):
         self, request: ModelRequest, *, on_event: EventCallback | None = None
     ) -> RawExchange:
         """Send one Messages request (streamed when ``on_event`` is given)."""
+        client = self._sdk()  # first: it reports a missing SDK as a ModelConfigError
         import anthropic
 
-        client = self._sdk()
         body = self.build_body(request, stream=on_event is not None)
         extra_body = {key: value for key, value in body.items() if key not in _SENT_AS_ARGUMENTS}
         transport, timeouts = transport_error_types()

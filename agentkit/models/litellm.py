@@ -7,19 +7,24 @@ pays for it. Its replies are OpenAI-shaped and parsed by the OpenAI parser.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from agentkit._redact import register_secret, register_secret_headers
 from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
 from agentkit.models._errors import (
     ContextLengthExceeded,
+    ModelConfigError,
     ModelError,
     error_for_status,
     error_for_transport,
+    import_error_in,
+    missing_package,
     select_headers,
 )
-from agentkit.models._http import elapsed_ms, transport_error_types
+from agentkit.models._http import elapsed_ms, installed, transport_error_types
 from agentkit.models._openai_wire import (
     build_openai_body,
     openai_chunk_events,
@@ -28,12 +33,20 @@ from agentkit.models._openai_wire import (
 from agentkit.models._types import ModelRequest
 
 if TYPE_CHECKING:
+    from agentkit.models._cost import Price
     from agentkit.models._retry import RetryPolicy
     from agentkit.models.ratelimit import Limiter
 
 __all__ = ["LiteLLMModel"]
 
 _PROVIDER_HEADER = "llm_provider-"
+
+# LiteLLM reports a missing key as whatever its provider client raised: a 500
+# ("Missing credentials"), a connection error ("Missing Gemini API key"), a 401.
+_MISSING_CREDENTIALS = re.compile(
+    r"missing credentials|missing [\w ]{0,40}api[ _-]?key|api_key client option must be set",
+    re.IGNORECASE,
+)
 
 
 def _provider_headers(response: Any) -> dict[str, str]:
@@ -64,7 +77,14 @@ class LiteLLMModel(Model):
         rate_limit: A limiter, possibly shared with other models of the same account.
         retry: The retry policy :func:`complete` applies (LiteLLM's own retries are off).
         context_window: Prompt capacity in tokens.
+        price: What a call costs (USD per million tokens); default: the public
+            price list, unless ``base_url`` is given.
+        extra_headers: Headers sent with every request (never stored); credential
+            headers are registered as secrets.
         **defaults: Parameters sent with every request.
+
+    Raises:
+        ModelConfigError: LiteLLM is not installed.
     """
 
     provider = "litellm"
@@ -78,12 +98,31 @@ class LiteLLMModel(Model):
         rate_limit: Limiter | None = None,
         retry: RetryPolicy | None = None,
         context_window: int | None = None,
+        price: Price | None = None,
+        extra_headers: Mapping[str, str] | None = None,
         **defaults: Any,
     ) -> None:
-        super().__init__(model, rate_limit=rate_limit, retry=retry, context_window=context_window)
+        super().__init__(
+            model, rate_limit=rate_limit, retry=retry, context_window=context_window, price=price
+        )
+        if not installed("litellm"):
+            raise ModelConfigError(
+                f"LiteLLMModel({model!r}) needs the 'litellm' package: "
+                "pip install 'agentkit[litellm]'",
+                provider=self.provider,
+                model=model,
+            )
+        register_secret(api_key)
         self._api_key = api_key
         self._base_url = base_url
+        self.extra_headers = dict(extra_headers or {})
+        register_secret_headers(self.extra_headers)
         self.defaults = defaults
+
+    @property
+    def uses_public_prices(self) -> bool:
+        """False when ``base_url`` points LiteLLM at another server."""
+        return self._base_url is None
 
     def build_body(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
         """The OpenAI-shaped parameters :meth:`call` hands to ``litellm.acompletion``."""
@@ -99,10 +138,18 @@ class LiteLLMModel(Model):
         self, request: ModelRequest, *, on_event: EventCallback | None = None
     ) -> RawExchange:
         """Send one request through ``litellm.acompletion`` with its retries off."""
-        import litellm
+        try:
+            import litellm
+        except ImportError as exc:
+            raise missing_package(
+                exc, provider=self.provider, model=self.model_name, extra="litellm"
+            ) from exc
 
         body = self.build_body(request, stream=on_event is not None)
+        # Credentials and headers are arguments, never part of the stored body.
         credentials: dict[str, Any] = {"api_key": self._api_key, "api_base": self._base_url}
+        if self.extra_headers:
+            credentials["extra_headers"] = self.extra_headers
         started = time.perf_counter()
         try:
             result = await litellm.acompletion(**body, **credentials, num_retries=0, max_retries=0)
@@ -151,11 +198,25 @@ class LiteLLMModel(Model):
     ) -> ModelError | None:
         """Map a LiteLLM exception (they subclass the ``openai`` ones) to a ModelError.
 
+        A missing package behind it (LiteLLM imports optional ones, e.g. ``mcp``
+        for any call with tools, and wraps the ``ImportError`` in its
+        ``APIConnectionError``) is a `ModelConfigError`, never retried.
         Returns ``None`` for anything else (a bug is not a provider failure).
         """
         import litellm
         import openai
 
+        missing = import_error_in(exc)
+        if missing is not None:
+            return missing_package(
+                missing, provider=self.provider, model=self.model_name, extra="litellm"
+            )
+        if _MISSING_CREDENTIALS.search(str(exc)):
+            return ModelConfigError(
+                f"litellm model {self.model_name!r} has no credentials: {exc}",
+                provider=self.provider,
+                model=self.model_name,
+            )
         transport, timeouts = transport_error_types()
         if not isinstance(exc, (openai.OpenAIError, *transport)):
             return None

@@ -7,6 +7,7 @@ imported on first use, never by ``import agentkit.models``.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from agentkit.models._base import EventCallback, RawExchange, emit_event
@@ -26,6 +27,7 @@ from agentkit.models._types import ModelRequest
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from agentkit.models._cost import Price
     from agentkit.models._retry import RetryPolicy
     from agentkit.models.ratelimit import Limiter
 
@@ -40,11 +42,18 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
     Args:
         model: The model id, e.g. ``"gpt-4o"``.
         api_key: The key; ``OPENAI_API_KEY`` when omitted. Never stored in exchanges.
-        base_url: An OpenAI-compatible endpoint.
+            Required for OpenAI's own endpoint (a missing one raises
+            `ModelConfigError` here); a custom ``base_url`` works without one.
+        base_url: An OpenAI-compatible endpoint (``OPENAI_BASE_URL`` when omitted).
+            Replies from any endpoint but OpenAI's are not priced unless ``price`` is given.
         client: A configured ``openai.AsyncOpenAI`` to use instead of building one.
         rate_limit: A limiter, possibly shared with other models of the same account.
         retry: The retry policy :func:`complete` applies.
         context_window: Prompt capacity in tokens.
+        price: What a call costs (USD per million tokens); default: the public
+            price list, for OpenAI's own endpoint only.
+        default_headers: Headers sent with every request; credential headers
+            (``Authorization``, ``api-key``, ...) are registered as secrets.
         max_tokens_field: The body field for ``max_tokens``; ``"max_tokens"`` for
             servers that predate ``max_completion_tokens``.
         **defaults: Body fields sent with every request (``request.extra`` overrides them).
@@ -52,6 +61,10 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
 
     provider = "openai"
     sdk_name = "OpenAI"
+    sdk_module = "openai"
+    key_env = ("OPENAI_API_KEY",)
+    base_url_env = "OPENAI_BASE_URL"
+    official_url = "https://api.openai.com/v1"
 
     def __init__(
         self,
@@ -63,6 +76,8 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
         rate_limit: Limiter | None = None,
         retry: RetryPolicy | None = None,
         context_window: int | None = None,
+        price: Price | None = None,
+        default_headers: Mapping[str, str] | None = None,
         max_tokens_field: str = "max_completion_tokens",
         **defaults: Any,
     ) -> None:
@@ -74,6 +89,8 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
             rate_limit=rate_limit,
             retry=retry,
             context_window=context_window,
+            price=price,
+            default_headers=default_headers,
             defaults=defaults,
         )
         self.max_tokens_field = max_tokens_field
@@ -81,7 +98,12 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
     def _new_client(self) -> AsyncOpenAI:
         import openai
 
-        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=0)
+        return openai.AsyncOpenAI(
+            api_key=self._api_key,
+            base_url=self._base_url,
+            default_headers=self.default_headers or None,
+            max_retries=0,
+        )
 
     def _client_error(self) -> type[Exception]:
         import openai
@@ -102,9 +124,9 @@ class OpenAIModel(SDKModel["AsyncOpenAI"]):
         self, request: ModelRequest, *, on_event: EventCallback | None = None
     ) -> RawExchange:
         """Send one chat.completions request (streamed when ``on_event`` is given)."""
+        client = self._sdk()  # first: it reports a missing SDK as a ModelConfigError
         import openai
 
-        client = self._sdk()
         body = self.build_body(request, stream=on_event is not None)
         extra_body = {key: value for key, value in body.items() if key not in _SENT_AS_ARGUMENTS}
         transport, timeouts = transport_error_types()

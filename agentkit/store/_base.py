@@ -118,6 +118,21 @@ class Store(ABC):
         wakes the parent. Returns False if the run had already ended.
         """
 
+    @abstractmethod
+    def resume_run(self, run_id: str, now: float) -> RunRecord:
+        """Queue a failed run again, from the step that failed it, in one transaction.
+
+        The journal entry of the step whose `StepFailed` failed the run is
+        removed, so that step runs again; every other entry is kept. When that
+        step is an ``invoke`` whose child failed, the child is resumed the same
+        way and the step waits for it again. A run that failed outside any step
+        keeps its whole journal and just replays.
+
+        Raises:
+            RunNotFound: no run has this id.
+            UsageError: the run is not failed (the message says its status).
+        """
+
     # -- journal ------------------------------------------------------------
 
     @abstractmethod

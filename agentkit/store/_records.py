@@ -8,10 +8,12 @@ be completed) are shared by every store so their behaviour cannot drift apart.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from agentkit.errors import TokenAlreadyCompleted, TokenExpired, TokenRunNotWaiting
+from agentkit._redact import scrub
+from agentkit.errors import TokenAlreadyCompleted, TokenExpired, TokenRunNotWaiting, UsageError
 
 RunStatus = Literal["queued", "running", "waiting", "completed", "failed", "cancelled"]
 StepKind = Literal["run", "sleep", "token", "event", "invoke", "infer"]
@@ -189,3 +191,67 @@ def check_token_completable(token: TokenRecord, run: RunRecord | None, now: floa
         )
     if token.status == "expired" or (token.expires_at is not None and token.expires_at <= now):
         raise TokenExpired(f"token for step {token.step_key!r} expired")
+
+
+def check_resumable(run: RunRecord) -> None:
+    """Raise the `UsageError` that says why this run cannot be resumed."""
+    if run.status != "failed":
+        raise UsageError(
+            f"run {run.id!r} is {run.status}, not failed; only a failed run can be resumed"
+        )
+
+
+def step_to_rerun(run: RunRecord, journal: list[StepRecord]) -> StepRecord | None:
+    """The journaled failure that failed ``run``, which a resume must run again.
+
+    The run's error names the step whose `StepFailed` ended it (``step``). A run
+    that failed outside any step, or by a divergence, has none: resuming it just
+    replays.
+    """
+    try:
+        error = json.loads(run.error or "{}")
+    except ValueError:
+        return None
+    if not isinstance(error, dict) or error.get("type") != "StepFailed":
+        return None
+    key = error.get("step")
+    if key is None:  # written before errors named their step
+        found = re.match(r"step '(.*)' failed after \d+ attempt", str(error.get("message", "")))
+        key = None if found is None else found.group(1)
+    for entry in journal:
+        if entry.key == key and entry.status == "failed":
+            return entry
+    return None
+
+
+# The text fields that may carry whatever a run, a step or a provider said, and so
+# a secret a provider echoed back. Every store writes them through `scrubbed`.
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {
+    RunRecord: ("input", "output", "error"),
+    StepRecord: ("output", "error", "wait_match"),
+    TokenRecord: ("description", "payload"),
+    EventRecord: ("data",),
+    CompletionRecord: ("request", "response", "stream_events", "headers", "error"),
+}
+
+RecordT = TypeVar("RecordT", RunRecord, StepRecord, TokenRecord, EventRecord, CompletionRecord)
+
+
+def scrub_text(text: str | None) -> str | None:
+    """`agentkit._redact.scrub` that lets None through."""
+    return text if not text else scrub(text)
+
+
+def scrubbed_row(record: Any) -> dict[str, Any]:
+    """``record``'s fields as a dict, every registered secret removed from its text."""
+    row = dict(vars(record))  # records are flat: no deep copy needed
+    for name in _TEXT_FIELDS[type(record)]:
+        value = row[name]
+        if value:
+            row[name] = scrub(value)
+    return row
+
+
+def scrubbed(record: RecordT) -> RecordT:
+    """A copy of ``record`` with every registered secret removed from its text fields."""
+    return type(record)(**scrubbed_row(record))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
+
 
 class RunRow(SQLModel, table=True):
     __tablename__ = "agentkit_runs"
@@ -21,21 +23,21 @@ class RunRow(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=64)
-    function_id: str = Field(max_length=200)
+    function_id: str = Field(max_length=MAX_NAME_LENGTH)
     status: str = Field(max_length=16)
     input: str = Field(sa_column=Column(Text, nullable=False))
     output: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
-    idempotency_key: str | None = Field(default=None, max_length=300)
+    idempotency_key: str | None = Field(default=None, max_length=MAX_KEY_LENGTH)
     parent_run_id: str | None = Field(default=None, max_length=64)
-    parent_step_key: str | None = Field(default=None, max_length=300)
+    parent_step_key: str | None = Field(default=None, max_length=MAX_KEY_LENGTH)
     root_run_id: str | None = Field(default=None, max_length=64)
     created_at: float
     updated_at: float
     started_at: float | None = None
     ended_at: float | None = None
     wake_at: float | None = None
-    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_owner: str | None = Field(default=None, max_length=MAX_WORKER_ID_LENGTH)
     lease_expires_at: float | None = None
     wake_seq: int = 0
     executions: int = 0
@@ -50,7 +52,7 @@ class StepRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(max_length=64)
-    key: str = Field(max_length=300)
+    key: str = Field(max_length=MAX_KEY_LENGTH)
     kind: str = Field(max_length=16)
     status: str = Field(max_length=16)
     seq: int
@@ -71,7 +73,7 @@ class TokenRow(SQLModel, table=True):
 
     token: str = Field(primary_key=True, max_length=100)
     run_id: str = Field(max_length=64)
-    step_key: str = Field(max_length=300)
+    step_key: str = Field(max_length=MAX_KEY_LENGTH)
     status: str = Field(max_length=16)
     description: str | None = Field(default=None, sa_column=Column(Text))
     schema_: str | None = Field(default=None, sa_column=Column("schema", Text))
@@ -86,7 +88,7 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (Index("ix_events_name", "name"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
     data: str = Field(sa_column=Column(Text, nullable=False))
     received_at: float
 
@@ -97,7 +99,7 @@ class CompletionRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     run_id: str = Field(max_length=64)
-    step_key: str = Field(max_length=300)
+    step_key: str = Field(max_length=MAX_KEY_LENGTH)
     fingerprint: str = Field(max_length=64)
     attempt: int
     model_index: int

@@ -10,7 +10,7 @@ import dataclasses
 import threading
 from collections.abc import Callable, Collection
 
-from agentkit.errors import TokenNotFound
+from agentkit.errors import RunNotFound, TokenNotFound, TokenRunNotWaiting
 from agentkit.store._base import Store
 from agentkit.store._records import (
     CompletionRecord,
@@ -21,9 +21,13 @@ from agentkit.store._records import (
     StepStatus,
     TokenRecord,
     TokenStatus,
+    check_resumable,
     check_token_completable,
     error_json,
     is_claimable,
+    scrub_text,
+    scrubbed,
+    step_to_rerun,
 )
 
 __all__ = ["InMemoryStore"]
@@ -32,7 +36,12 @@ _copy = dataclasses.replace
 
 
 class InMemoryStore(Store):
-    """Dictionaries behind a lock. Records are copied in and out, like rows."""
+    """Dictionaries behind a lock. Records are copied in and out, like rows.
+
+    One lock makes every method one atomic transition, the same guarantee the
+    SQL store gets from its transactions and row locks; and every record is
+    written through `scrubbed`, as the SQL store writes its rows.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -53,9 +62,9 @@ class InMemoryStore(Store):
                         run.idempotency_key,
                     ):
                         return _copy(existing), False
-            self._runs[run.id] = _copy(run)
+            self._runs[run.id] = scrubbed(run)
             self._steps[run.id] = {}
-            return _copy(run), True
+            return _copy(self._runs[run.id]), True
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
@@ -156,6 +165,7 @@ class InMemoryStore(Store):
         output: str | None = None,
         error: str | None = None,
     ) -> bool:
+        output, error = scrub_text(output), scrub_text(error)
         with self._lock:
             run = self._held(run_id, owner)
             if run is None:
@@ -197,6 +207,35 @@ class InMemoryStore(Store):
                 )
             return True
 
+    def resume_run(self, run_id: str, now: float) -> RunRecord:
+        with self._lock:
+            self._resume(run_id, now)
+            return _copy(self._runs[run_id])
+
+    def _resume(self, run_id: str, now: float) -> None:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        check_resumable(run)
+        journal = self._steps.setdefault(run_id, {})
+        failed = step_to_rerun(run, sorted(journal.values(), key=lambda s: s.seq))
+        if failed is not None:
+            child = self._runs.get(failed.wait_ref or "") if failed.kind == "invoke" else None
+            if child is not None and child.status == "failed":
+                self._resume(child.id, now)
+                entry = journal[failed.key]
+                entry.status, entry.error, entry.output, entry.ended_at = (
+                    "waiting",
+                    None,
+                    None,
+                    None,
+                )
+            else:
+                del journal[failed.key]
+        run.status, run.updated_at = "queued", now
+        run.output = run.error = run.ended_at = run.wake_at = None
+        run.lease_owner = run.lease_expires_at = None
+
     # -- journal ------------------------------------------------------------
 
     def load_journal(self, run_id: str) -> list[StepRecord]:
@@ -210,17 +249,22 @@ class InMemoryStore(Store):
             journal = self._steps.setdefault(step.run_id, {})
             if step.key in journal:
                 return _copy(journal[step.key])
-            journal[step.key] = _copy(step)
+            journal[step.key] = scrubbed(step)
             if token is not None:
-                self._tokens[token.token] = _copy(token)
-            return _copy(step)
+                self._tokens[token.token] = scrubbed(token)
+            return _copy(journal[step.key])
 
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         with self._lock:
             existing = self._steps.setdefault(wait.run_id, {}).get(wait.key)
             if existing is not None:
                 return _copy(existing)
-            self._runs[child.id] = _copy(child)
+            parent = self._runs.get(wait.run_id)
+            if parent is None or parent.is_terminal:
+                # Cancelled while it was starting the child: the child is born
+                # cancelled, so no run outlives its cancelled parent.
+                child = _copy(child, status="cancelled", ended_at=child.created_at)
+            self._runs[child.id] = scrubbed(child)
             self._steps[child.id] = {}
             return self.append_step(wait)
 
@@ -236,7 +280,8 @@ class InMemoryStore(Store):
         step = self._steps.get(run_id, {}).get(key)
         if step is None or step.status != "waiting":
             return None
-        step.status, step.output, step.error, step.ended_at = status, output, error, now
+        step.status, step.ended_at = status, now
+        step.output, step.error = scrub_text(output), scrub_text(error)
         return step
 
     def _wake(self, run_id: str, now: float) -> None:
@@ -285,7 +330,7 @@ class InMemoryStore(Store):
 
     def append_completion(self, completion: CompletionRecord) -> None:
         with self._lock:
-            self._completions[completion.id] = _copy(completion)
+            self._completions[completion.id] = scrubbed(completion)
 
     def get_completion(self, completion_id: str) -> CompletionRecord | None:
         with self._lock:
@@ -322,11 +367,18 @@ class InMemoryStore(Store):
         return tokens[:limit]
 
     def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
+        payload = scrub_text(payload) or payload
         with self._lock:
             record = self._tokens.get(token)
             if record is None:
                 raise TokenNotFound(token)
             check_token_completable(record, self._runs.get(record.run_id), now)
+            wait = self._steps.get(record.run_id, {}).get(record.step_key)
+            if wait is None or wait.status != "waiting":
+                raise TokenRunNotWaiting(
+                    f"token for step {record.step_key!r} belongs to run {record.run_id!r}, "
+                    "whose wait for it has already ended"
+                )
             record.status, record.payload, record.completed_at = "completed", payload, now
             self._close_wait(record.run_id, record.step_key, "completed", now, payload, None)
             self._wake(record.run_id, now)
@@ -336,8 +388,9 @@ class InMemoryStore(Store):
 
     def record_event(self, event: EventRecord, matches: Callable[[StepRecord], bool]) -> list[str]:
         woken: list[str] = []
+        event = scrubbed(event)
         with self._lock:
-            self._events.append(_copy(event))
+            self._events.append(event)
             for journal in self._steps.values():
                 for step in journal.values():
                     if (step.status, step.kind, step.wait_ref) != ("waiting", "event", event.name):

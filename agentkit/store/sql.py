@@ -13,13 +13,16 @@ that two writers queue on the lock instead of failing on an upgrade.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -28,6 +31,7 @@ from sqlalchemy import (
     bindparam,
     case,
     create_engine,
+    delete,
     event,
     insert,
     or_,
@@ -35,10 +39,22 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import StaticPool
 
-from agentkit.errors import ConfigError, TokenNotFound
+from agentkit.errors import (
+    ConfigError,
+    RunNotFound,
+    TokenAlreadyCompleted,
+    TokenNotFound,
+    TokenRunNotWaiting,
+)
 from agentkit.store._base import Store
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
@@ -50,8 +66,12 @@ from agentkit.store._records import (
     StepStatus,
     TokenRecord,
     TokenStatus,
+    check_resumable,
     check_token_completable,
     error_json,
+    scrub_text,
+    scrubbed_row,
+    step_to_rerun,
 )
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
@@ -77,9 +97,46 @@ _INSERT_EVENT = insert(_events)
 _INSERT_COMPLETION = insert(_completions)
 
 
-def _row(record: Any) -> dict[str, Any]:
-    """A flat record's fields as a parameter dict (``asdict`` deep-copies; no need)."""
-    return dict(vars(record))
+# Every row is written through `scrubbed_row`: the one place where secrets a
+# provider echoed back are removed before they reach the database.
+_row = scrubbed_row
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# PostgreSQL aborts one of two transactions that lock the same rows in opposite
+# orders (deadlock_detected) or that conflict under SERIALIZABLE. Transitions
+# lock runs top-down (parent before child) so this is rare; when it happens the
+# whole transaction is simply run again.
+_RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+_CONFLICT_ATTEMPTS = 5
+
+
+def _retry_conflicts(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            try:
+                return method(*args, **kwargs)
+            except DBAPIError as exc:
+                state = getattr(exc.orig, "sqlstate", None)
+                if state not in _RETRIED_SQLSTATES or attempt == _CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return retrying
+
+
+def _lock_run(conn: Connection, run_id: str) -> Any:
+    """Read a run and lock its row until the transaction ends (None if there is none).
+
+    Every transition that reads a run's state before changing it takes this
+    lock first, so two transitions of one run never both act on the state they
+    read. SQLite has no row locks; its write transactions (``BEGIN IMMEDIATE``)
+    already run one at a time.
+    """
+    return conn.execute(select(_runs).where(_runs.c.id == run_id).with_for_update()).first()
 
 
 def _claimable(now: float) -> Any:
@@ -116,7 +173,7 @@ def _close_wait(
     result = conn.execute(
         update(_steps)
         .where(_steps.c.run_id == run_id, _steps.c.key == key, _steps.c.status == "waiting")
-        .values(status=status, output=output, error=error, ended_at=now)
+        .values(status=status, output=scrub_text(output), error=scrub_text(error), ended_at=now)
     )
     return result.rowcount == 1
 
@@ -157,6 +214,8 @@ class SQLStore(Store):
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         shown = parsed.render_as_string(hide_password=True)
+        #: The URL with its password hidden, for messages and logs.
+        self.safe_url = shown
         try:
             self._engine = (
                 self._make_engine(parsed.database) if self.is_sqlite else self._other(url)
@@ -176,11 +235,13 @@ class SQLStore(Store):
                 else f"{exc.strerror}: {exc.filename}"
             )
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
+        in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
         self._hot: _HotPath | None = (
-            _HotPath(self._engine)
-            if self.is_sqlite and parsed.database not in (None, "", ":memory:")
-            else None
+            _HotPath(self._engine) if self.is_sqlite and not in_memory else None
         )
+        # A private in-memory SQLite database is one connection shared by every
+        # thread (the lease heartbeat runs in one): transactions take turns on it.
+        self._serial: threading.RLock | None = threading.RLock() if in_memory else None
 
     def _make_engine(self, database: str | None) -> Engine:
         if database and database != ":memory:":
@@ -224,12 +285,12 @@ class SQLStore(Store):
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.begin() as conn:
+        with self._serial or nullcontext(), self._engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
+        with self._serial or nullcontext(), self._engine.connect() as conn:
             conn.execution_options(**{_READ_ONLY: True})
             yield conn
 
@@ -368,6 +429,7 @@ class SQLStore(Store):
                 .values(status="queued", lease_owner=None, lease_expires_at=None, updated_at=now)
             )
 
+    @_retry_conflicts
     def finish_run(
         self,
         run_id: str,
@@ -378,7 +440,13 @@ class SQLStore(Store):
         output: str | None = None,
         error: str | None = None,
     ) -> bool:
+        output, error = scrub_text(output), scrub_text(error)
         with self._write() as conn:
+            parent = conn.execute(
+                select(_runs.c.parent_run_id).where(_runs.c.id == run_id)
+            ).scalar()
+            if parent is not None:
+                _lock_run(conn, parent)  # parent before child, like every transition
             result = conn.execute(
                 update(_runs)
                 .where(
@@ -410,16 +478,28 @@ class SQLStore(Store):
                     _wake(conn, run.parent_run_id, now)
         return True
 
+    @_retry_conflicts
     def cancel_run(self, run_id: str, now: float) -> bool:
         with self._write() as conn:
-            top = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+            parent = conn.execute(
+                select(_runs.c.parent_run_id).where(_runs.c.id == run_id)
+            ).scalar()
+            if parent is not None:
+                _lock_run(conn, parent)
+            top = _lock_run(conn, run_id)
             if top is None or top.status in TERMINAL_RUN_STATUSES:
                 return False
+            # Lock the family level by level, top-down, before changing any of it:
+            # a child finishing now either commits first (and stays completed) or
+            # finds itself cancelled.
             family, frontier = [run_id], [run_id]
             while frontier:
                 frontier = list(
                     conn.execute(
-                        select(_runs.c.id).where(_runs.c.parent_run_id.in_(frontier))
+                        select(_runs.c.id)
+                        .where(_runs.c.parent_run_id.in_(frontier))
+                        .order_by(_runs.c.id)
+                        .with_for_update()
                     ).scalars()
                 )
                 family.extend(frontier)
@@ -447,6 +527,56 @@ class SQLStore(Store):
                 ):
                     _wake(conn, top.parent_run_id, now)
         return True
+
+    @_retry_conflicts
+    def resume_run(self, run_id: str, now: float) -> RunRecord:
+        with self._write() as conn:
+            self._resume(conn, run_id, now)
+            return _run(conn.execute(select(_runs).where(_runs.c.id == run_id)).one())
+
+    def _resume(self, conn: Connection, run_id: str, now: float) -> None:
+        row = _lock_run(conn, run_id)
+        if row is None:
+            raise RunNotFound(run_id)
+        run = _run(row)
+        check_resumable(run)
+        journal = [
+            _step(r)
+            for r in conn.execute(
+                select(*_STEP_COLUMNS).where(_steps.c.run_id == run_id).order_by(_steps.c.seq)
+            )
+        ]
+        failed = step_to_rerun(run, journal)
+        if failed is not None:
+            at_step = (_steps.c.run_id == run_id, _steps.c.key == failed.key)
+            child = None if failed.kind != "invoke" or failed.wait_ref is None else failed.wait_ref
+            child_row = None if child is None else _lock_run(conn, child)
+            if child_row is not None and child_row.status == "failed":
+                # The child failed the run: resume it too, and wait for it again,
+                # so that its completed steps are kept as well.
+                self._resume(conn, child_row.id, now)
+                conn.execute(
+                    update(_steps)
+                    .where(*at_step)
+                    .values(status="waiting", error=None, output=None, ended_at=None)
+                )
+            else:
+                conn.execute(delete(_steps).where(*at_step, _steps.c.status == "failed"))
+        result = conn.execute(
+            update(_runs)
+            .where(_runs.c.id == run_id, _runs.c.status == "failed")
+            .values(
+                status="queued",
+                output=None,
+                error=None,
+                ended_at=None,
+                wake_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+        assert result.rowcount == 1, "the row lock keeps the run failed until now"
 
     # -- journal ------------------------------------------------------------
 
@@ -478,9 +608,17 @@ class SQLStore(Store):
                 raise
             return existing
 
+    @_retry_conflicts
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         try:
             with self._write() as conn:
+                parent = _lock_run(conn, wait.run_id)
+                if parent is None or parent.status in TERMINAL_RUN_STATUSES:
+                    # Cancelled while it was starting the child: the child is born
+                    # cancelled, so no run outlives its cancelled parent.
+                    child = dataclasses.replace(
+                        child, status="cancelled", ended_at=child.created_at
+                    )
                 conn.execute(_INSERT_STEP, _row(wait))
                 conn.execute(_INSERT_RUN, _row(child))
             return wait
@@ -497,6 +635,7 @@ class SQLStore(Store):
             ).first()
         return None if row is None else _step(row)
 
+    @_retry_conflicts
     def resolve_wait(
         self,
         run_id: str,
@@ -508,6 +647,7 @@ class SQLStore(Store):
         error: str | None = None,
     ) -> StepRecord | None:
         with self._write() as conn:
+            _lock_run(conn, run_id)
             if not _close_wait(conn, run_id, key, status, now, output, error):
                 return None
             conn.execute(
@@ -566,40 +706,62 @@ class SQLStore(Store):
         with self._read() as conn:
             return [_token(row) for row in conn.execute(query)]
 
+    @_retry_conflicts
     def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
+        payload = scrub_text(payload) or payload
+        by_value = select(_tokens).where(_tokens.c.token == token)
         with self._write() as conn:
-            row = conn.execute(select(_tokens).where(_tokens.c.token == token)).first()
+            row = conn.execute(by_value).first()
             if row is None:
                 raise TokenNotFound(token)
-            record = _token(row)
-            run_row = conn.execute(select(_runs).where(_runs.c.id == record.run_id)).first()
+            # With the run locked, no other transition of it (another completion,
+            # a timeout, a cancellation) can change the token until we commit;
+            # read it again under the lock.
+            run_row = _lock_run(conn, row.run_id)
+            record = _token(conn.execute(by_value).one())
             check_token_completable(record, None if run_row is None else _run(run_row), now)
-            conn.execute(
+            completed = conn.execute(
                 update(_tokens)
-                .where(_tokens.c.token == token)
+                .where(_tokens.c.token == token, _tokens.c.status == "pending")
                 .values(status="completed", payload=payload, completed_at=now)
             )
-            _close_wait(conn, record.run_id, record.step_key, "completed", now, payload, None)
+            if completed.rowcount != 1:  # the lock makes this unreachable; keep it so
+                raise TokenAlreadyCompleted(
+                    f"token for step {record.step_key!r} was already completed"
+                )
+            if not _close_wait(
+                conn, record.run_id, record.step_key, "completed", now, payload, None
+            ):
+                raise TokenRunNotWaiting(
+                    f"token for step {record.step_key!r} belongs to run {record.run_id!r}, "
+                    "whose wait for it has already ended"
+                )
             _wake(conn, record.run_id, now)
         return dataclasses.replace(record, status="completed", payload=payload, completed_at=now)
 
     # -- events -------------------------------------------------------------
 
+    @_retry_conflicts
     def record_event(self, event: EventRecord, matches: Callable[[StepRecord], bool]) -> list[str]:
         woken: list[str] = []
+        row = _row(event)
+        output = EventRecord(**row).as_step_output()
         with self._write() as conn:
-            conn.execute(_INSERT_EVENT, _row(event))
+            conn.execute(_INSERT_EVENT, row)
             waits = conn.execute(
-                select(*_STEP_COLUMNS).where(
+                select(*_STEP_COLUMNS)
+                .where(
                     _steps.c.status == "waiting",
                     _steps.c.kind == "event",
                     _steps.c.wait_ref == event.name,
                 )
+                .order_by(_steps.c.run_id, _steps.c.seq)
             )
-            for wait in [_step(row) for row in waits]:
+            for wait in [_step(r) for r in waits]:
                 if not matches(wait):
                     continue
-                output = event.as_step_output()
+                # Locked in run-id order: two events never wait on each other.
+                _lock_run(conn, wait.run_id)
                 if _close_wait(
                     conn, wait.run_id, wait.key, "completed", event.received_at, output, None
                 ):

@@ -4,7 +4,7 @@
 drives the run to its end and prints the final conversation as JSON.
 ``AGENT_FAKE=scripted`` answers with a `ScriptedModel`; ``AGENT_FAKE=openai``
 with `OpenAIModel` whose HTTP is faked by respx, replying with a recorded real
-gpt-4o payload (from ../shared/fixtures) whose tool call or text is set per turn.
+gpt-4o payload (from tests/fixtures) whose tool call or text is set per turn.
 Every provider request and every tool body appends ``kind turn pid`` to the
 ledger file, outside the journal.
 """

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from agentkit.store import SQLStore
-from tests.killing import REPO, kill_until_done
+from tests.killing import REPO, kill_until_done, run_process
 
 APP = ["-m", "tests.agents.kill_app"]
 
@@ -33,12 +32,10 @@ def _env(base: Path, name: str, fake: str) -> dict[str, str]:
 
 
 def _start(env: dict[str, str]) -> str:
-    done = subprocess.run(
+    done = run_process(
         [sys.executable, *APP, "start"],
         cwd=REPO,
         env={**env, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
         check=True,
     )
     return done.stdout.strip()

@@ -15,7 +15,7 @@ import pytest
 
 from agentkit import AgentKit
 from agentkit.store import SQLStore
-from tests.killing import REPO
+from tests.killing import REPO, deadline, run_process, spawn
 
 APP = [sys.executable, "-m", "tests.agents.approval_crash_app"]
 
@@ -29,15 +29,7 @@ def _pending_tokens(url: str, run_id: str) -> list[str]:
 
 
 def _work(env: dict[str, str], run_id: str) -> str:
-    done = subprocess.run(
-        [*APP, "work", run_id],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_process([*APP, "work", run_id], cwd=REPO, env=env, timeout=120, check=True)
     return done.stdout.split()[-1]
 
 
@@ -52,24 +44,22 @@ def test_gated_tool_waits_for_its_token_across_a_kill(tmp_path: Path, seed: int)
         "AGENT_LEDGER": str(ledger),
         "PYTHONPATH": str(REPO),
     }
-    run_id = subprocess.run(
-        [*APP, "start"], cwd=REPO, env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    run_id = run_process([*APP, "start"], cwd=REPO, env=env, check=True).stdout.strip()
 
-    worker = subprocess.Popen(
+    with spawn(
         [*APP, "work", run_id],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not _pending_tokens(url, run_id):
-        assert time.monotonic() < deadline, "no approval token appeared"
-        time.sleep(0.005)
-    time.sleep(random.Random(seed).uniform(0, 0.02))
-    os.kill(worker.pid, signal.SIGKILL)  # between token creation and completion
-    worker.wait()
+    ) as worker:  # killed and reaped on the way out, whatever happens
+        give_up = time.monotonic() + deadline(120)
+        while not _pending_tokens(url, run_id):
+            assert time.monotonic() < give_up, "no approval token appeared"
+            time.sleep(0.005)
+        time.sleep(random.Random(seed).uniform(0, 0.02))
+        os.kill(worker.pid, signal.SIGKILL)  # between token creation and completion
+        worker.wait()
     assert not ledger.exists(), "the gated tool ran before its token was completed"
 
     assert _work(env, run_id) == "waiting"  # a new worker replays up to the gate again

@@ -14,6 +14,7 @@ from agentkit._agent_run import run_agent, start_agent
 from agentkit._tool import ToolRetry, tool
 from agentkit.models import Message, ScriptedModel, ToolCallPart, ToolResultPart
 from tests.agents.conftest import call, calls, drain
+from tests.killing import deadline
 
 
 def result_of(agent_result: AgentResult[Any]) -> list[tuple[str, str, bool]]:
@@ -55,8 +56,8 @@ async def test_bad_tool_calls_become_error_results_and_the_run_goes_on(kit: Agen
         (
             "lookup",
             "Error: the arguments for lookup are not a JSON object (Expecting property name "
-            "enclosed in double quotes: line 1 column 18 (char 17)). Call it again with valid "
-            "JSON arguments.",
+            "enclosed in double quotes: line 1 column 18 (char 17)): you sent "
+            '\'{"city": "Oslo", \'. Call it again with valid JSON arguments.',
             True,
         ),
         (
@@ -166,7 +167,7 @@ async def test_parallel_calls_run_concurrently_and_results_keep_the_model_order(
     arrived = {"a": asyncio.Event(), "b": asyncio.Event(), "c": asyncio.Event()}
     order: list[str] = []
 
-    @tool(timeout=2)
+    @tool(timeout=deadline(30))
     async def meet(who: str) -> str:
         """Waits until every caller has arrived: impossible one at a time."""
         arrived[who].set()

@@ -84,9 +84,22 @@ def register(kit: AgentKit) -> Functions:
     return Functions(review=review, parent=parent, child=child, broken=broken)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in an empty folder, as a new user would: no ``.agentkit/`` beside the test."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/a.db"
+
+
+@pytest.fixture
+def empty_db(db_url: str) -> str:
+    """The URL of an agentkit database that exists and holds no runs."""
+    AgentKit(db_url).close()
+    return db_url
 
 
 @pytest.fixture
@@ -128,8 +141,9 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def cli(db_url: str, runner: CliRunner) -> CLI:
-    return CLI(db_url, runner)
+def cli(empty_db: str, runner: CliRunner) -> CLI:
+    """The CLI on ``db_url``, which exists (commands never create a database)."""
+    return CLI(empty_db, runner)
 
 
 @dataclass

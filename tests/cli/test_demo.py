@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from agentkit.store import SQLStore
+from tests.killing import run_process
 
 
 @pytest.mark.timeout(300)
@@ -18,7 +18,7 @@ from agentkit.store import SQLStore
 def test_demo_kills_resumes_approves_and_repays_nothing(tmp_path: Path, crash_at: int) -> None:
     url = f"sqlite:///{tmp_path}/demo.db"
     env = {**os.environ, "AGENTKIT_DEMO_TOOL_SECONDS": "0.1", "COLUMNS": "200"}
-    done = subprocess.run(
+    done = run_process(
         [
             sys.executable,
             "-m",
@@ -32,8 +32,6 @@ def test_demo_kills_resumes_approves_and_repays_nothing(tmp_path: Path, crash_at
         ],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=240,
     )
     assert done.returncode == 0, done.stderr
@@ -45,6 +43,7 @@ def test_demo_kills_resumes_approves_and_repays_nothing(tmp_path: Path, crash_at
     repaid_row = next(line for line in out.splitlines() if "model calls repaid here" in line)
     assert repaid_row.split("│")[2].strip() == "0"
     assert "(one was in flight at the kill)" in out
+    assert "publish, from the journal: approved by a human; publish ran once" in out
 
     store = SQLStore(url)
     [run] = store.list_runs()
@@ -78,3 +77,46 @@ def test_live_model_follows_the_keys_present(monkeypatch: pytest.MonkeyPatch) ->
     both = build_model(live=True)
     assert isinstance(both, FallbackModel)
     assert [type(m) for m in both.models] == [OpenAIModel, AnthropicModel]
+
+
+@pytest.mark.timeout(300)
+def test_demo_rejected_says_so_and_prints_commands_whole(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/demo.db"
+    # A narrow terminal: Rich wraps text at 40 columns, but never a command.
+    env = {**os.environ, "AGENTKIT_DEMO_TOOL_SECONDS": "0.1", "COLUMNS": "40"}
+    done = run_process(
+        [sys.executable, "-m", "agentkit", "demo", "--reject", "--database-url", url],
+        cwd=tmp_path,
+        env=env,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+    store = SQLStore(url)
+    [run] = store.list_runs()
+    [token] = store.list_tokens(run_id=run.id, status=None)
+    journal = store.load_journal(run.id)
+    store.close()
+    lines = done.stdout.splitlines()
+    command = (
+        f"  agentkit --database-url {url} tokens complete {token.token} "
+        "--data '{\"approved\": true}'"
+    )
+    assert command in lines
+    assert f"inspect: agentkit --database-url {url} runs show {run.id}" in lines
+    assert f"{run.id} on {url}" in lines
+    assert "Brief published." not in done.stdout
+    assert json.loads(token.payload or "null") == {
+        "approved": False,
+        "reason": "rejected with --reject",
+    }
+    assert "researcher/tool/publish" not in [step.key for step in journal]
+    answer = json.loads(run.output or "{}")["output"]
+    assert answer.endswith(
+        "The brief was not published: rejected by a human: rejected with --reject"
+    )
+    assert (
+        "publish, from the journal: rejected by a human (rejected with --reject); "
+        "publish never ran, nothing was published"
+    ) in " ".join(done.stdout.split())

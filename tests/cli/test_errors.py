@@ -16,6 +16,8 @@ from agentkit.cli._boundary import error_message
 from agentkit.errors import RunNotFound, TokenExpired
 from tests.cli.conftest import assert_one_error_line
 
+DEMO_STARTS_ONE = "agentkit demo starts one (its runs go to sqlite:///.agentkit/demo.db)"
+
 
 def test_invalid_url(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--database-url", "nonsense", "runs", "list"])
@@ -31,14 +33,18 @@ def test_file_that_is_not_a_database(runner: CliRunner, tmp_path: Path) -> None:
     assert_one_error_line(result, f"cannot open database sqlite:///{junk}: file is not a database")
 
 
-def test_database_folder_that_is_a_file(runner: CliRunner, tmp_path: Path) -> None:
+def test_database_in_a_folder_that_is_a_file(runner: CliRunner, tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("", encoding="utf-8")
     url = f"sqlite:///{blocker}/a.db"
 
     result = runner.invoke(app, ["--database-url", url, "runs", "show", "run_x"])
 
-    assert_one_error_line(result, f"cannot open database {url}: {blocker} is not a folder")
+    assert_one_error_line(
+        result,
+        f"no database at {blocker}/a.db (given by --database-url): nothing has run here yet; "
+        f"{DEMO_STARTS_ONE}; or pass --database-url",
+    )
 
 
 def test_unknown_driver_hides_the_password(runner: CliRunner) -> None:
@@ -50,22 +56,26 @@ def test_unknown_driver_hides_the_password(runner: CliRunner) -> None:
     assert "hunter2" not in result.output
 
 
-def test_url_from_the_environment(runner: CliRunner, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/env.db"
-
-    result = runner.invoke(app, ["runs", "list"], env={"AGENTKIT_DATABASE_URL": url})
-    assert (result.exit_code, result.stdout) == (0, "no runs\n")
+def test_url_from_the_environment(runner: CliRunner, empty_db: str) -> None:
+    result = runner.invoke(app, ["runs", "list"], env={"AGENTKIT_DATABASE_URL": empty_db})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == [
+        f"database: {empty_db} (from AGENTKIT_DATABASE_URL)",
+        "no runs",
+    ]
 
     bad = runner.invoke(app, ["runs", "list"], env={"AGENTKIT_DATABASE_URL": "nonsense"})
     assert_one_error_line(bad, "database URL 'nonsense' is not a valid SQLAlchemy URL")
 
 
-def test_option_beats_the_environment(runner: CliRunner, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/option.db"
+def test_option_beats_the_environment(runner: CliRunner, empty_db: str) -> None:
     result = runner.invoke(
-        app, ["--database-url", url, "runs", "list"], env={"AGENTKIT_DATABASE_URL": "nonsense"}
+        app,
+        ["--database-url", empty_db, "runs", "list"],
+        env={"AGENTKIT_DATABASE_URL": "nonsense"},
     )
-    assert (result.exit_code, result.stdout) == (0, "no runs\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"database: {empty_db} (from --database-url)"
 
 
 @pytest.mark.parametrize(

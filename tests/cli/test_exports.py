@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import agentkit.cli
+from tests.killing import run_process
 
 HEAVY = ("openai", "anthropic", "litellm", "tiktoken")
 
@@ -22,9 +22,7 @@ def _modules_after(code: str) -> list[str]:
         "import json, sys\n"
         f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
+    result = run_process([sys.executable, "-c", probe], check=True)
     return list(json.loads(result.stdout.splitlines()[-1]))
 
 

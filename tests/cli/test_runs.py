@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from agentkit import AgentKit
+from agentkit import AgentKit, Context, NonRetriableError
 from agentkit.cli._render import local_time
 from tests.cli.conftest import CLI, Functions, adrain, assert_one_error_line, fields, tables
 
@@ -76,10 +77,39 @@ async def test_list_json_holds_records_with_decoded_json_fields(
     assert record["executions"] == stored.executions
 
 
-def test_list_of_an_empty_database(cli: CLI) -> None:
+def test_list_of_an_empty_database_says_where_to_find_runs(cli: CLI) -> None:
     result = cli("runs", "list")
-    assert (result.exit_code, result.stdout) == (0, "no runs\n")
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        f"database: {cli.db_url} (from --database-url)",
+        "no runs",
+        "agentkit demo starts one (its runs go to sqlite:///.agentkit/demo.db)",
+        "your own: await kit.start(fn, ...) in your code, then agentkit worker myapp.module:kit",
+    ]
     assert json.loads(cli("runs", "list", "--json").stdout) == []
+
+
+def test_empty_list_points_at_the_demo_runs(cli: CLI, tmp_path: Path) -> None:
+    # The demo keeps its runs apart; a new user who ran it first finds them from here.
+    AgentKit("sqlite:///.agentkit/demo.db").close()
+
+    result = cli("runs", "list")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[2] == (
+        "the demo's runs are in sqlite:///.agentkit/demo.db: "
+        "agentkit --database-url sqlite:///.agentkit/demo.db runs list"
+    )
+    assert (tmp_path / ".agentkit" / "demo.db").is_file()
+
+
+def test_empty_list_with_a_filter_gives_no_hints(cli: CLI) -> None:
+    result = cli("runs", "list", "--status", "failed")
+    assert result.stdout.splitlines() == [
+        f"database: {cli.db_url} (from --database-url)",
+        "no runs",
+    ]
 
 
 async def test_show_has_header_and_step_timeline(
@@ -191,7 +221,8 @@ async def test_show_json_has_run_steps_and_children(
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert list(document) == ["run", "steps", "children"]
+    assert list(document) == ["run", "steps", "model_calls", "tool_calls", "children"]
+    assert (document["model_calls"], document["tool_calls"]) == ([], [])
     assert document["run"]["id"] == parent.id
     assert document["run"]["output"] == 42
     [step] = document["steps"]
@@ -245,3 +276,54 @@ def test_bad_status_is_a_usage_error(cli: CLI) -> None:
     result = cli("runs", "list", "--status", "sleeping")
     assert result.exit_code == 2
     assert "sleeping" in result.stderr
+
+
+async def test_resume_runs_a_fixed_run_again_from_its_failed_step(kit: AgentKit, cli: CLI) -> None:
+    ran: list[str] = []
+    printer = {"on_fire": True}
+
+    def fetch() -> str:
+        ran.append("fetch")
+        return "doc"
+
+    def publish(doc: str) -> str:
+        ran.append("publish")
+        if printer["on_fire"]:
+            raise NonRetriableError("the printer is on fire")
+        return f"published {doc}"
+
+    @kit.function(retries=0)
+    async def job(ctx: Context) -> str:
+        doc = await ctx.step.run("fetch", fetch)
+        return await ctx.step.run("publish", publish, doc)
+
+    handle = await kit.start(job)
+    await adrain(kit)
+    assert handle.status() == "failed"
+    printer["on_fire"] = False
+
+    result = cli("runs", "resume", handle.id)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"run {handle.id} is queued again from step 'publish'; "
+        "a worker of its application continues it (agentkit worker APP)\n"
+    )
+    await adrain(kit)
+    assert handle.status() == "completed"
+    assert await handle.result() == "published doc"
+    assert ran == ["fetch", "publish", "publish"]  # the completed step did not run again
+
+
+async def test_resume_of_a_run_that_did_not_fail_is_one_error_line(
+    kit: AgentKit, functions: Functions, cli: CLI
+) -> None:
+    handle = await kit.start(functions.review, "draft")
+    await adrain(kit)
+
+    assert_one_error_line(
+        cli("runs", "resume", handle.id),
+        f"run {handle.id!r} is waiting, not failed; only a failed run can be resumed",
+    )
+    assert handle.status() == "waiting"
+    assert_one_error_line(cli("runs", "resume", "run_nope"), "no run with id 'run_nope'")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import re
 import signal
 import subprocess
 import sys
@@ -11,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from agentkit import AgentKit
 from agentkit.cli import app
 from tests.cli.conftest import CLI, Functions, assert_one_error_line, register
+from tests.killing import deadline, spawn
 
 FUNCTION_NAMES = "broken, child, parent, review"
 
@@ -191,7 +195,7 @@ def test_ctrl_c_stops_the_worker_cleanly(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     env = {"AGENTKIT_DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "PATH": "/usr/bin:/bin"}
-    worker = subprocess.Popen(
+    with spawn(
         [
             sys.executable,
             "-c",
@@ -205,15 +209,96 @@ def test_ctrl_c_stops_the_worker_cleanly(tmp_path: Path) -> None:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    ) as worker:  # killed and reaped on the way out, whatever happens
         assert worker.stderr is not None
         first = worker.stderr.readline()
         assert first.startswith("worker for cliapp_sigint:kit on "), first
         worker.send_signal(signal.SIGINT)
-        stdout, rest = worker.communicate(timeout=30)
-    finally:
-        worker.kill()
+        stdout, rest = worker.communicate(timeout=deadline(120))
     assert worker.returncode == 0
     assert (stdout, rest) == ("", "worker stopped\n")
+
+
+_LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<level>[A-Z]+) (?P<logger>[\w.]+): (?P<message>.*)$")
+
+
+def _log_records(stderr: str) -> list[tuple[str, str, str]]:
+    """(level, logger, message) of each log line; other lines (the banner) are left out."""
+    found = []
+    for line in stderr.splitlines():
+        match = _LOG_LINE.match(line)
+        if match:
+            found.append((match["level"], match["logger"], match["message"]))
+    return found
+
+
+def _worker(cli: CLI, module: str, *flags: str) -> Result:
+    return cli("worker", f"{module}:kit", "--stop-when-idle", "--poll-interval", "0.01", *flags)
+
+
+def test_verbose_worker_logs_claims_and_the_command_that_answers_a_wait(
+    kit: AgentKit, functions: Functions, cli: CLI, app_dir: Path
+) -> None:
+    module = write_app(app_dir, "cliapp_verbose", DEFAULT_KIT_APP)
+    run_id = _start(kit, functions)
+
+    result = _worker(cli, module, "-v")
+
+    assert result.exit_code == 0, result.output
+    [token] = kit.list_tokens(run_id=run_id)
+    assert _log_records(result.stderr) == [
+        ("INFO", "agentkit.worker", f"claimed run {run_id} (review), execution 1"),
+        (
+            "INFO",
+            "agentkit.durable",
+            f"run {run_id} waits for a token on step 'approve' (approve the draft); "
+            f"answer it with: agentkit --database-url '{cli.db_url}' tokens complete "
+            f"{token.token} --data '<json>'",
+        ),
+    ]
+
+
+def test_very_verbose_worker_logs_every_step(
+    kit: AgentKit, functions: Functions, cli: CLI, app_dir: Path
+) -> None:
+    module = write_app(app_dir, "cliapp_very_verbose", DEFAULT_KIT_APP)
+    run_id = _start(kit, functions)
+
+    result = _worker(cli, module, "-vv")
+
+    assert result.exit_code == 0, result.output
+    debug = [message for level, _, message in _log_records(result.stderr) if level == "DEBUG"]
+    assert f"run {run_id}: step 'fetch' started" in debug
+    assert f"run {run_id}: step 'fetch' completed" in debug
+    assert [level for level, _, _ in _log_records(result.stderr)].count("INFO") == 2
+
+
+def test_quiet_worker_still_shows_failures(
+    kit: AgentKit, functions: Functions, cli: CLI, app_dir: Path
+) -> None:
+    module = write_app(app_dir, "cliapp_quiet", DEFAULT_KIT_APP)
+    run_id = asyncio.run(kit.start(functions.broken)).id
+
+    result = _worker(cli, module)
+
+    assert result.exit_code == 0, result.output
+    records = _log_records(result.stderr)
+    assert {level for level, _, _ in records} == {"WARNING"}
+    assert (
+        "WARNING",
+        "agentkit.durable",
+        f"run {run_id} failed: StepFailed: step 'explode' failed after 1 attempt(s): "
+        "NonRetriableError: the printer is on fire",
+    ) in records
+
+
+def test_worker_logging_is_undone_when_the_worker_stops(
+    kit: AgentKit, cli: CLI, app_dir: Path
+) -> None:
+    logger = logging.getLogger("agentkit")
+    before = (logger.level, logger.propagate, list(logger.handlers))
+    module = write_app(app_dir, "cliapp_undo", DEFAULT_KIT_APP)
+
+    assert _worker(cli, module, "-vv").exit_code == 0
+
+    assert (logger.level, logger.propagate, list(logger.handlers)) == before

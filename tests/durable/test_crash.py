@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agentkit.store import SQLStore
-from tests.killing import REPO, kill_until_done
+from tests.killing import REPO, kill_until_done, run_process
 
 STEPS = 20
 EXPECTED_TOTAL = sum(i * i for i in range(STEPS))
@@ -27,12 +26,10 @@ def _trial(base: Path, seed: int, kills: int) -> int:
     """One run killed up to ``kills`` times; returns how many kills landed."""
     db, ledger = base / f"crash-{seed}.db", base / f"ledger-{seed}.txt"
     env = {"CRASH_DATABASE_URL": f"sqlite:///{db}", "CRASH_LEDGER": str(ledger)}
-    started = subprocess.run(
+    started = run_process(
         [sys.executable, "-m", "tests.durable.crash_app", "start", str(STEPS)],
         cwd=REPO,
         env={**env, "PYTHONPATH": str(REPO), "PATH": ""},
-        capture_output=True,
-        text=True,
         check=True,
     )
     run_id = started.stdout.strip()

@@ -24,6 +24,7 @@ from agentkit import (
 )
 from agentkit.errors import EventTimeout
 from tests.durable.conftest import drain
+from tests.killing import deadline
 
 
 class Approval(BaseModel):
@@ -281,10 +282,10 @@ async def test_cancel_while_running_stops_the_function(kit: AgentKit) -> None:
 
     handle = await kit.start(flow)
     worker = asyncio.create_task(kit.worker(poll_interval=0.01))
-    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(started.wait(), deadline(30))
     assert handle.cancel() is True
     with pytest.raises(RunCancelledError):
-        await handle.result(timeout=5)
+        await handle.result(timeout=deadline(30))
     await asyncio.sleep(0.05)
     assert kit._executors == {}
     worker.cancel()
@@ -298,9 +299,9 @@ async def test_run_idempotency_key_returns_the_same_run(kit: AgentKit) -> None:
     async def flow(ctx: Context, n: int) -> int:
         return n
 
-    first = await kit.start(flow, n=1, idempotency_key="order-7")
-    second = await kit.start(flow, n=2, idempotency_key="order-7")
-    third = await kit.start(flow, n=3, idempotency_key="order-8")
+    first = await kit.start(flow.options(idempotency_key="order-7"), n=1)
+    second = await kit.start(flow.options(idempotency_key="order-7"), n=1)
+    third = await kit.start(flow.options(idempotency_key="order-8"), n=3)
     assert first.id == second.id != third.id
     await drain(kit)
     assert [await first.result(), await third.result()] == [1, 3]

@@ -37,6 +37,17 @@ async def test_research_agent(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(example.model.requests) == 3
 
 
+async def test_research_agent_prints_na_for_an_unknown_price(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.models import ScriptedModel
+
+    monkeypatch.setattr(ScriptedModel, "cost", lambda self, usage, answered_by: None)
+    example = load("research_agent")
+    await example.main()
+    assert capsys.readouterr().out.splitlines()[-1] == "1240 tokens, n/a"
+
+
 async def test_approval_gate(capsys: pytest.CaptureFixture[str]) -> None:
     example = load("approval_gate")
     assert await example.main() == "The refund of 40 on A-17 is done."

@@ -1,9 +1,10 @@
-"""Read the recorded provider exchanges in ``../shared/fixtures/providers``.
+"""Read the recorded provider exchanges in ``tests/fixtures/providers``.
 
 Two VCR flavours live there: pydantic-ai cassettes keep JSON bodies under
 ``parsed_body``; openllmetry cassettes keep the raw ``body`` (a JSON string on
 requests, ``body.string`` on responses, sometimes gzip-compressed bytes).
-A missing fixtures folder skips the test with the path it looked for.
+A missing cassette fails the test (``FileNotFoundError`` naming the path): the
+fixtures are part of the repository, so a missing one is a defect, not a skip.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PROVIDERS = FIXTURES / "providers"
 SYNTHETIC = Path(__file__).resolve().parent / "synthetic"
 
@@ -77,9 +77,7 @@ def load_cassette(name: str) -> list[Interaction]:
     """The interactions of ``providers/<name>`` (e.g. ``"pydantic-ai/openai__x.yaml"``)."""
     path = PROVIDERS / name
     if not path.is_file():
-        pytest.skip(
-            f"recorded fixture {path} is absent (expected ../shared/fixtures beside the repo)"
-        )
+        raise FileNotFoundError(f"recorded fixture {path} is missing from tests/fixtures")
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     interactions: list[Interaction] = []
     for item in document["interactions"]:

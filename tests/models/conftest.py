@@ -42,6 +42,13 @@ def _litellm_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISABLE_AIOHTTP_TRANSPORT", "True")
 
 
+@pytest.fixture(autouse=True)
+def _sdk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's OPENAI_BASE_URL (say, a local server) must not redirect the fakes."""
+    for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def fake_sleep() -> FakeSleep:
     return FakeSleep()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from agentkit.models import (
     RetryPolicy,
     complete,
 )
+from tests.killing import run_process
 
 from .cassettes import load_cassette, load_synthetic
 from .conftest import ANTHROPIC_KEY, OPENAI_KEY, FakeSleep
@@ -31,12 +31,11 @@ def test_import_leaves_the_sdks_unloaded() -> None:
     code = (
         "import sys\n"
         "import agentkit.models\n"
-        "loaded = [m for m in ('openai', 'anthropic', 'litellm', 'tiktoken') if m in sys.modules]\n"
+        "sdks = ('openai', 'anthropic', 'litellm', 'tiktoken', 'genai_prices', 'mcp')\n"
+        "loaded = [m for m in sdks if m in sys.modules]\n"
         "print(','.join(loaded) or 'none')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
-    )
+    result = run_process([sys.executable, "-c", code], cwd=REPO, check=True)
 
     assert result.stdout.strip() == "none"
 

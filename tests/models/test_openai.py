@@ -439,3 +439,22 @@ async def test_error_status_on_a_streamed_request(openai_router: respx.MockRoute
 
     assert caught.value.retry_after == 2.0
     assert caught.value.body == load_synthetic("openai__rate_limit_429.synthetic.json")["body"]
+
+
+def test_malformed_or_empty_arguments_are_sent_back_as_an_empty_object() -> None:
+    """Servers parse the history: llama.cpp 500s on arguments that are not JSON."""
+    history = Message(
+        role="assistant",
+        parts=[
+            ToolCallPart.from_raw("c1", "get_user_country", '{"country": "Fra'),
+            ToolCallPart.from_raw("c2", "get_user_country", ""),
+            ToolCallPart.from_raw("c3", "get_user_country", '["not", "an", "object"]'),
+            ToolCallPart.from_raw("c4", "get_user_country", '{"country": "France"}'),
+        ],
+    )
+    request = ModelRequest(messages=[Message.user("hi"), history])
+
+    body = _model().build_body(request, stream=False)
+
+    sent = [call["function"]["arguments"] for call in body["messages"][1]["tool_calls"]]
+    assert sent == ["{}", "{}", "{}", '{"country": "France"}']

@@ -8,6 +8,7 @@ import pytest
 
 from agentkit.models import RateLimit
 from agentkit.models.ratelimit import parse_duration
+from tests.killing import deadline
 
 from .cassettes import load_cassette
 from .conftest import FakeSleep
@@ -71,7 +72,7 @@ async def test_concurrency_waits_for_a_release(fake_sleep: FakeSleep) -> None:
 
     first.release()
     first.release()  # idempotent
-    permit = await asyncio.wait_for(third, timeout=1)
+    permit = await asyncio.wait_for(third, timeout=deadline(30))
     permit.release()
     assert fake_sleep.slept == []
 
@@ -202,7 +203,7 @@ async def test_a_settle_wakes_a_waiter_before_its_delay(fake_sleep: FakeSleep) -
     assert slept == [60.0]
 
     first.settle(300)  # 300 + 500 fits: no need to wait for the window
-    permit = await asyncio.wait_for(waiter, timeout=1)
+    permit = await asyncio.wait_for(waiter, timeout=deadline(30))
     permit.release()
     first.release()
     assert fake_sleep.now == 1000.0

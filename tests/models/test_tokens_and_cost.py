@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from agentkit.models import (
     estimate_request_tokens,
 )
 from agentkit.models._tokens import loaded_encoding
+from tests.killing import run_process
 
 
 def _bundled_encodings() -> Path:
@@ -85,13 +85,10 @@ def test_estimating_never_touches_the_network(tmp_path: Path) -> None:
         "from agentkit.models import count_tokens\n"
         "print(count_tokens('gpt-4o', 'abcdefgh'))\n"
     )
-    result = subprocess.run(
+    result = run_process(
         [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
         env={"TIKTOKEN_CACHE_DIR": str(tmp_path), "PATH": ""},
         cwd=Path(__file__).resolve().parents[2],
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
@@ -131,11 +128,7 @@ def test_price_map_is_read_without_importing_litellm() -> None:
         "from agentkit.models import cost_usd, Usage\n"
         "print(cost_usd(Usage(input_tokens=1000), 'gpt-4o'), 'litellm' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-        check=True,
+    result = run_process(
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True
     )
     assert result.stdout.split() == ["0.0025", "False"]

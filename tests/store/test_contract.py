@@ -3,57 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from agentkit.errors import (
     ConfigError,
+    RunNotFound,
     TokenAlreadyCompleted,
     TokenExpired,
     TokenNotFound,
     TokenRunNotWaiting,
+    UsageError,
 )
-from agentkit.store import EventRecord, RunRecord, SQLStore, StepRecord, Store, TokenRecord
-from tests.conftest import STORE_KINDS, make_store
-
-NOW = 1_000.0
-
-
-@pytest.fixture(params=STORE_KINDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    store = make_store(request.param, tmp_path)
-    yield store
-    store.close()
-
-
-def run(run_id: str, **fields: object) -> RunRecord:
-    values: dict[str, object] = {
-        "id": run_id,
-        "function_id": "f",
-        "status": "queued",
-        "input": "{}",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    values.update(fields)
-    return RunRecord(**values)  # type: ignore[arg-type]
-
-
-def step(run_id: str, key: str, seq: int, **fields: object) -> StepRecord:
-    values: dict[str, object] = {
-        "run_id": run_id,
-        "key": key,
-        "kind": "run",
-        "status": "completed",
-        "seq": seq,
-        "fingerprint": "fp",
-        "started_at": NOW,
-        "output": "1",
-    }
-    values.update(fields)
-    return StepRecord(**values)  # type: ignore[arg-type]
+from agentkit.store import EventRecord, SQLStore, Store, TokenRecord
+from tests.store.records import NOW, run, step
 
 
 def test_create_run_honours_idempotency_keys(store: Store) -> None:
@@ -224,3 +188,90 @@ def test_bad_database_urls_are_one_clear_error(tmp_path: Path) -> None:
         SQLStore("postgresql+psycopg://user:hunter2@127.0.0.1:1/db")
     assert "hunter2" not in str(info.value)
     assert "user:***@127.0.0.1:1/db" in str(info.value)
+
+
+def test_a_child_started_by_a_cancelled_parent_is_born_cancelled(store: Store) -> None:
+    store.create_run(run("p"))
+    assert store.claim_run("p", "w", NOW, NOW + 30) is not None
+    assert store.cancel_run("p", NOW) is True  # while its worker is about to invoke
+    stored = store.start_child(
+        run("c", parent_run_id="p", parent_step_key="inv", root_run_id="p"),
+        step("p", "inv", 0, kind="invoke", status="waiting", wait_ref="c", output=None),
+    )
+    assert stored.wait_ref == "c"
+    child = store.get_run("c")
+    assert child is not None and (child.status, child.ended_at) == ("cancelled", NOW)
+    assert store.due_run_ids(NOW + 100, 10) == []
+
+
+def step_failed(key: str) -> str:
+    message = f"step {key!r} failed after 4 attempt(s): TimeoutError: slow"
+    return json.dumps({"type": "StepFailed", "message": message, "step": key})
+
+
+def test_resume_reruns_the_failed_step_and_keeps_the_rest(store: Store) -> None:
+    store.create_run(run("r"))
+    store.append_step(step("r", "search", 0))
+    store.append_step(step("r", "other", 1, status="failed", output=None, error='{"type": "X"}'))
+    store.append_step(step("r", "read", 2, status="failed", output=None, error='{"type": "Y"}'))
+    assert store.claim_run("r", "w", NOW, NOW + 30) is not None
+    assert store.finish_run("r", "w", "failed", NOW + 1, error=step_failed("read")) is True
+    resumed = store.resume_run("r", NOW + 5)
+    assert (resumed.status, resumed.error, resumed.ended_at, resumed.updated_at) == (
+        "queued",
+        None,
+        None,
+        NOW + 5,
+    )
+    # "other" failed too, but the function caught it: only "read" failed the run.
+    assert [(s.key, s.status) for s in store.load_journal("r")] == [
+        ("search", "completed"),
+        ("other", "failed"),
+    ]
+    assert store.due_run_ids(NOW + 5, 10) == ["r"]
+
+
+def test_resume_of_a_run_that_failed_outside_a_step_keeps_its_journal(store: Store) -> None:
+    store.create_run(run("r"))
+    store.append_step(step("r", "a", 0))
+    assert store.claim_run("r", "w", NOW, NOW + 30) is not None
+    error = json.dumps({"type": "NonDeterminismError", "message": "diverged"})
+    assert store.finish_run("r", "w", "failed", NOW, error=error) is True
+    assert store.resume_run("r", NOW).status == "queued"
+    assert [s.key for s in store.load_journal("r")] == ["a"]
+
+
+def test_resume_of_a_failed_child_resumes_the_child_too(store: Store) -> None:
+    store.create_run(run("p"))
+    store.start_child(
+        run("c", parent_run_id="p", parent_step_key="inv", root_run_id="p"),
+        step("p", "inv", 0, kind="invoke", status="waiting", wait_ref="c", output=None),
+    )
+    store.append_step(step("c", "paid", 0))
+    store.append_step(step("c", "ship", 1, status="failed", output=None, error="{}"))
+    assert store.claim_run("c", "w", NOW, NOW + 30) is not None
+    assert store.finish_run("c", "w", "failed", NOW, error=step_failed("ship")) is True
+    [invoke] = store.load_journal("p")
+    assert invoke.status == "failed"
+    assert store.claim_run("p", "w", NOW, NOW + 30) is not None
+    assert store.finish_run("p", "w", "failed", NOW, error=step_failed("inv")) is True
+
+    assert store.resume_run("p", NOW + 2).status == "queued"
+    [invoke] = store.load_journal("p")
+    assert (invoke.status, invoke.error, invoke.wait_ref) == ("waiting", None, "c")
+    assert store.get_run("c").status == "queued"  # type: ignore[union-attr]
+    assert [s.key for s in store.load_journal("c")] == ["paid"]
+    # When the child ends, the parent's wait is resolved as before.
+    assert store.claim_run("c", "w", NOW + 2, NOW + 30) is not None
+    assert store.finish_run("c", "w", "completed", NOW + 3, output='"shipped"') is True
+    assert store.load_journal("p")[0].output == '"shipped"'
+
+
+def test_resume_refuses_unknown_and_unfailed_runs(store: Store) -> None:
+    store.create_run(run("r"))
+    with pytest.raises(RunNotFound, match="no run with id 'nope'"):
+        store.resume_run("nope", NOW)
+    with pytest.raises(UsageError) as info:
+        store.resume_run("r", NOW)
+    assert str(info.value) == "run 'r' is queued, not failed; only a failed run can be resumed"
+    assert store.get_run("r").status == "queued"  # type: ignore[union-attr]

@@ -1,0 +1,66 @@
+"""What a fresh clone's install gives: every test dependency, and types an IDE can read.
+
+A setuptools ``package-dir`` mapping (``tools/`` -> ``agentkit.tools``) makes an
+editable install an import hook that mypy and pyright cannot follow. With every
+package at its dotted path (``agentkit/tools`` is a symlink to ``tools/``), a
+strict editable install is a static path, and the source tree imports the same
+packages as the installation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _expand(extra: str) -> set[str]:
+    """The requirements of ``extra``, with ``agentkit[...]`` self-references expanded."""
+    extras: dict[str, list[str]] = PYPROJECT["project"]["optional-dependencies"]
+    found: set[str] = set()
+    for requirement in extras[extra]:
+        own = re.fullmatch(r"agentkit\[([\w,]+)\]", requirement)
+        if own:
+            for name in own.group(1).split(","):
+                found |= _expand(name)
+        else:
+            found.add(requirement)
+    return found
+
+
+def test_dev_extra_installs_every_other_extra() -> None:
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    missing = {
+        name: sorted(_expand(name) - _expand("dev")) for name in extras if name not in ("dev",)
+    }
+    assert {name: reqs for name, reqs in missing.items() if reqs} == {}
+    assert "psycopg[binary]>=3.1" in _expand("dev")
+
+
+def test_every_package_sits_at_its_dotted_path() -> None:
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    assert "package-dir" not in setuptools
+    misplaced = [
+        package
+        for package in setuptools["packages"]
+        if not (REPO.joinpath(*package.split(".")) / "__init__.py").is_file()
+    ]
+    assert misplaced == []
+
+
+def test_tools_and_memory_are_the_top_level_folders() -> None:
+    for name in ("tools", "memory"):
+        module = importlib.import_module(f"agentkit.{name}")
+        assert module.__file__ is not None
+        assert Path(module.__file__).resolve() == REPO / name / "__init__.py"
+
+
+def test_readme_installs_are_strict_editable() -> None:
+    installs = re.findall(r"\.venv/bin/pip install [^&\n]*", README)
+    assert len(installs) >= 2
+    assert [i for i in installs if "editable_mode=strict" not in i] == []
