@@ -7,8 +7,8 @@ dies resumes where it stopped without paying again for work already done.
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from agentkit.agents import AgentFunction, AgentKit
 from agentkit.durable import (
-    AgentKit,
     Clock,
     Context,
     DurableFunction,
@@ -47,51 +47,59 @@ from agentkit.errors import (
 
 __version__ = "0.1.0"
 
-# The agent layer (and through it the model layer) loads on first use, so that a
-# process that only runs durable functions starts without it.
-_LAZY = {
-    "Agent": "agentkit._agent",
-    "AgentHooks": "agentkit._agent",
-    "AgentResult": "agentkit._agent",
-    "MaxIterationsExceeded": "agentkit._agent",
-    "OutputValidationError": "agentkit._agent",
-    "agent_function": "agentkit._agent_run",
-    "run_agent": "agentkit._agent_run",
-    "start_agent": "agentkit._agent_run",
-    "ApprovalDecision": "agentkit._approval",
-    "FunctionTool": "agentkit._tool",
-    "Tool": "agentkit._tool",
-    "ToolRetry": "agentkit._tool",
-    "tool": "agentkit._tool",
-    "DurableFunctionTool": "agentkit._tool_durable",
-    "function_as_tool": "agentkit._tool_durable",
-}
+# The rest of the agent layer (and through it the model layer) loads on first
+# use, so that a process that only runs durable functions starts without it.
+_LAZY_FROM_AGENTS = frozenset(
+    {
+        "Agent",
+        "AgentHooks",
+        "AgentResult",
+        "ApprovalDecision",
+        "DurableFunctionTool",
+        "FunctionTool",
+        "MaxIterationsExceeded",
+        "OutputValidationError",
+        "Tool",
+        "ToolRetry",
+        "agent_function",
+        "function_as_tool",
+        "run_agent",
+        "start_agent",
+        "tool",
+    }
+)
 
 if TYPE_CHECKING:
-    from agentkit._agent import (
+    from agentkit.agents import (
         Agent,
         AgentHooks,
         AgentResult,
+        ApprovalDecision,
+        DurableFunctionTool,
+        FunctionTool,
         MaxIterationsExceeded,
         OutputValidationError,
+        Tool,
+        ToolRetry,
+        agent_function,
+        function_as_tool,
+        run_agent,
+        start_agent,
+        tool,
     )
-    from agentkit._agent_run import agent_function, run_agent, start_agent
-    from agentkit._approval import ApprovalDecision
-    from agentkit._tool import FunctionTool, Tool, ToolRetry, tool
-    from agentkit._tool_durable import DurableFunctionTool, function_as_tool
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _LAZY_FROM_AGENTS:
         raise AttributeError(f"module 'agentkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module("agentkit.agents"), name)
     globals()[name] = value
     return value
 
 
 __all__ = [
     "Agent",
+    "AgentFunction",
     "AgentHooks",
     "AgentKit",
     "AgentResult",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import agentkit
+import agentkit.agents
 import agentkit.durable
 import agentkit.store
 from tests.killing import run_process
@@ -13,6 +14,7 @@ from tests.killing import run_process
 def test_agentkit_exports() -> None:
     assert agentkit.__all__ == [
         "Agent",
+        "AgentFunction",
         "AgentHooks",
         "AgentKit",
         "AgentResult",
@@ -103,10 +105,47 @@ def test_import_agentkit_loads_no_model_sdk_and_no_agent_layer() -> None:
     probe = (
         "import sys, agentkit; "
         "print(sorted(m for m in ('openai', 'anthropic', 'litellm', 'agentkit.models', "
-        "'agentkit._agent') if m in sys.modules))"
+        "'agentkit.agents._agent') if m in sys.modules))"
     )
     out = run_process([sys.executable, "-c", probe], check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_agents_exports() -> None:
+    assert agentkit.agents.__all__ == [
+        "Agent",
+        "AgentFunction",
+        "AgentHooks",
+        "AgentKit",
+        "AgentResult",
+        "ApprovalDecision",
+        "DurableFunctionTool",
+        "FunctionTool",
+        "MaxIterationsExceeded",
+        "OutputValidationError",
+        "Tool",
+        "ToolRetry",
+        "agent_function",
+        "function_as_tool",
+        "run_agent",
+        "start_agent",
+        "tool",
+    ]
+    # The facade re-exports the agent layer's names, not copies of them.
+    assert agentkit.AgentKit is agentkit.agents.AgentKit
+    assert agentkit.Agent is agentkit.agents.Agent
+
+
+def test_import_agentkit_durable_loads_no_model_layer() -> None:
+    # Python imports the `agentkit` facade first, whose kit is the agent layer's
+    # (one small module over the engine); nothing of the model layer loads.
+    probe = (
+        "import sys, agentkit.durable; "
+        "print(sorted(m for m in sys.modules if m.startswith(('agentkit.models', "
+        "'agentkit.agents'))))"
+    )
+    out = run_process([sys.executable, "-c", probe], check=True)
+    assert out.stdout.strip() == "['agentkit.agents', 'agentkit.agents._kit']"
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:

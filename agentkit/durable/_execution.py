@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from agentkit.durable._branches import Branches
 from agentkit.durable._clock import Clock
 from agentkit.durable._replay import Journal
 from agentkit.errors import StepFailed, UsageError
@@ -33,10 +34,6 @@ T = TypeVar("T")
 current_step: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
     "agentkit_current_step", default=None
 )
-
-# How many times a new step yields to the event loop so that concurrent branches
-# can replay their journaled steps before a divergence is declared.
-_QUIESCE_ROUNDS = 50
 
 
 class Suspended(BaseException):
@@ -147,6 +144,10 @@ class Execution:
     main_task: asyncio.Task[Any] | None = None
     live_steps: int = 0
     steps_settled: asyncio.Event = field(default_factory=asyncio.Event)
+    branches: Branches = field(default_factory=Branches)
+
+    def __post_init__(self) -> None:
+        self.journal.on_consume = self.branches.changed
 
     def live_step_started(self) -> None:
         self.live_steps += 1
@@ -175,17 +176,16 @@ class Execution:
             self.tasks.add(task)
 
     async def before_live(self, key: str, kind: StepKind) -> None:
-        """Called before a step runs live: refuse it if replay has diverged."""
+        """Called before a step runs live: refuse it if replay has diverged.
+
+        While journaled steps remain unreplayed, a new step waits until every
+        other branch is at rest (finished, suspended, or itself waiting to run
+        a new step) or the journal has been replayed; then the journal decides.
+        The verdict does not depend on how the event loop schedules branches.
+        """
         if not self.journal.has_unconsumed():
             return
-        # Branches of an asyncio.gather may not have replayed their journaled
-        # steps yet. Let them run until nothing changes, then judge.
-        consumed = -1
-        for _ in range(_QUIESCE_ROUNDS):
-            if len(self.journal.consumed) == consumed:
-                break
-            consumed = len(self.journal.consumed)
-            await asyncio.sleep(0)
+        await self.branches.wait_until_decidable(lambda: not self.journal.has_unconsumed())
         self.journal.check_new_step(key, kind)
 
     def suspend(self, wait: StepRecord) -> Suspended:

@@ -144,7 +144,8 @@ class Executor:
             kwargs = function.input_codec.decode(run.input)
             # A BaseException of the body fails the run, not the worker.
             body = guard_function(function.fn(ctx, **kwargs))
-            ex.main_task = asyncio.create_task(body, name=f"run-{run.id}")
+            # Every task the body creates is a branch that replay waits for.
+            ex.main_task = ex.branches.start(body, name=f"run-{run.id}")
             try:
                 output = await ex.main_task
             except BaseExceptionGroup as group:

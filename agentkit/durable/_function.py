@@ -15,7 +15,6 @@ from agentkit.durable._serde import InputCodec, adapter_for, return_annotation
 from agentkit.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
-    from agentkit._tool_durable import DurableFunctionTool
     from agentkit.durable._context import Context
 
 P = ParamSpec("P")
@@ -137,15 +136,6 @@ class DurableFunction(Generic[P, R]):
         view = copy.copy(self)
         view.start_options = StartOptions(idempotency_key, on_conflict)
         return view
-
-    def as_tool(
-        self, *, name: str | None = None, description: str | None = None, **options: Any
-    ) -> DurableFunctionTool:
-        """This function as a tool a model may call; each call is a child run (``invoke``)."""
-        # The agent layer sits above the engine; import it only when asked for.
-        from agentkit._tool_durable import function_as_tool
-
-        return function_as_tool(self, name=name, description=description, **options)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise TypeError(

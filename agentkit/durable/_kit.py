@@ -46,20 +46,16 @@ from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_I
 from agentkit.store._records import check_token_completable
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
-    from agentkit._agent import Agent, AgentInput, AgentResult
     from agentkit.durable._context import Context
     from agentkit.durable._executor import Executor
 
 P = ParamSpec("P")
 R = TypeVar("R")
-A = TypeVar("A")
 # What `AgentKit.function` decorates: ``async def f(ctx: Context, ...) -> R``.
 UserFunction = Callable[Concatenate["Context", P], Coroutine[Any, Any, R]]
 
 
-def _refuse_running_loop(call: str, instead: str) -> None:
+def refuse_running_loop(call: str, instead: str) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -158,6 +154,10 @@ class AgentKit:
         worker_id: name of this process's worker in leases.
     """
 
+    # What `function` registers; a layer above may add methods to its functions
+    # (the agent layer's kit gives them ``as_tool``).
+    function_type: type[DurableFunction[..., Any]] = DurableFunction
+
     def __init__(
         self,
         database_url: str | None = None,
@@ -208,7 +208,11 @@ class AgentKit:
             check_length("function id", function_id, MAX_NAME_LENGTH, ConfigError)
             if function_id in self.functions and self.functions[function_id].fn is not fn:
                 raise ConfigError(f"a durable function with id {function_id!r} already exists")
-            function = DurableFunction(fn, function_id, retry or RetryPolicy.from_retries(retries))
+            # function_type is DurableFunction or a subclass of it, built from the same fn.
+            function = cast(
+                DurableFunction[P, R],
+                self.function_type(fn, function_id, retry or RetryPolicy.from_retries(retries)),
+            )
             self.functions[function_id] = function
             return function
 
@@ -323,7 +327,7 @@ class AgentKit:
             RunFailedError: the run failed.
             RunCancelledError: the run was cancelled.
         """
-        _refuse_running_loop("kit.run_sync(...)", "await kit.run(...)")
+        refuse_running_loop("kit.run_sync(...)", "await kit.run(...)")
         return asyncio.run(self._run(function, args, input))
 
     async def drive(self, handle: RunHandle[R], *, poll_interval: float = 0.2) -> R:
@@ -332,39 +336,6 @@ class AgentKit:
         worker = Worker(self, poll_interval=poll_interval, root_run_id=handle.id)
         await worker.run(until=lambda: handle.record().is_terminal)
         return cast(R, self._decode_output(handle.record()))
-
-    async def run_agent(
-        self,
-        agent: Agent[A],
-        input: AgentInput,
-        *,
-        state: BaseModel | None = None,
-        idempotency_key: str | None = None,
-    ) -> AgentResult[A]:
-        """Run ``agent`` as its own durable run (function ``agent:{name}``) until it ends."""
-        # The agent layer sits above the engine; import it only when asked for.
-        from agentkit._agent_run import run_agent
-
-        return await run_agent(self, agent, input, state=state, idempotency_key=idempotency_key)
-
-    def run_agent_sync(
-        self,
-        agent: Agent[A],
-        input: AgentInput,
-        *,
-        state: BaseModel | None = None,
-        idempotency_key: str | None = None,
-    ) -> AgentResult[A]:
-        """`run_agent` for scripts: run ``agent`` here until it ends, without ``await``.
-
-        Raises:
-            UsageError: called inside a running event loop (Jupyter, async code);
-                ``await kit.run_agent(...)`` there instead.
-        """
-        _refuse_running_loop("kit.run_agent_sync(...)", "await kit.run_agent(...)")
-        return asyncio.run(
-            self.run_agent(agent, input, state=state, idempotency_key=idempotency_key)
-        )
 
     def get_run(self, run_id: str) -> RunHandle[Any]:
         """A handle on an existing run; RunNotFound if the id names none."""

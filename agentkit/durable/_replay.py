@@ -7,6 +7,7 @@ memoized, and does it contradict what the journal recorded. The runner
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agentkit.errors import ConfigError, NonDeterminismError, UsageError
@@ -45,6 +46,9 @@ class Journal:
     counters: dict[str, int] = field(default_factory=dict)
     consumed: set[str] = field(default_factory=set)
     next_seq: int = 0
+    # Told whenever a journaled entry is replayed: new steps parked in other
+    # branches may be waiting for exactly that (see `agentkit.durable._branches`).
+    on_consume: Callable[[], None] | None = None
 
     @classmethod
     def load(cls, run_id: str, records: list[StepRecord]) -> Journal:
@@ -84,6 +88,8 @@ class Journal:
                 f"the same step with input fingerprint {fingerprint} (its arguments changed)",
             )
         self.consumed.add(key)
+        if self.on_consume is not None:
+            self.on_consume()
         return entry
 
     def has_unconsumed(self) -> bool:

@@ -10,15 +10,15 @@ import pytest
 from pydantic import BaseModel
 
 from agentkit import AgentKit, Context, ManualClock, RunFailedError
-from agentkit._agent import (
+from agentkit.agents._agent import (
     Agent,
     AgentHooks,
     AgentResult,
     MaxIterationsExceeded,
     OutputValidationError,
 )
-from agentkit._agent_run import agent_function, run_agent, start_agent
-from agentkit._tool import tool
+from agentkit.agents._run import agent_function, run_agent, start_agent
+from agentkit.agents._tool import tool
 from agentkit.durable._ids import new_id
 from agentkit.models import (
     Message,

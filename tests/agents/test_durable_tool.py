@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentkit import AgentKit, Context, ManualClock
-from agentkit._agent import Agent
-from agentkit._agent_run import start_agent
-from agentkit._tool_durable import function_as_tool
+from agentkit.agents._agent import Agent
+from agentkit.agents._function_tool import function_as_tool
+from agentkit.agents._run import start_agent
 from agentkit.models import ScriptedModel
 from tests.agents.conftest import call, calls, drain
 

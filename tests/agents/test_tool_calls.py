@@ -9,9 +9,9 @@ import pytest
 from pydantic import BaseModel
 
 from agentkit import AgentKit, Context, ManualClock, RetryPolicy
-from agentkit._agent import Agent, AgentResult
-from agentkit._agent_run import run_agent, start_agent
-from agentkit._tool import ToolRetry, tool
+from agentkit.agents._agent import Agent, AgentResult
+from agentkit.agents._run import run_agent, start_agent
+from agentkit.agents._tool import ToolRetry, tool
 from agentkit.models import Message, ScriptedModel, ToolCallPart, ToolResultPart
 from tests.agents.conftest import call, calls, drain
 from tests.killing import deadline

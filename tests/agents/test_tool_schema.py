@@ -8,10 +8,10 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from agentkit import AgentKit, Context
-from agentkit._agent import Agent
-from agentkit._tool import FunctionTool, tool
-from agentkit._tool_durable import function_as_tool
-from agentkit._tool_schema import parse_docstring
+from agentkit.agents._agent import Agent
+from agentkit.agents._function_tool import function_as_tool
+from agentkit.agents._schema import parse_docstring
+from agentkit.agents._tool import FunctionTool, tool
 from agentkit.errors import ConfigError
 from agentkit.models import ScriptedModel, ToolSpec
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import pydantic_core
 from pydantic import BaseModel, TypeAdapter
 
-from agentkit._tool_schema import (
+from agentkit.agents._schema import (
     ArgumentsSchema,
     build_arguments_schema,
     check_tool_name,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentkit._tool import OnApprovalTimeout
+from agentkit.agents._tool import OnApprovalTimeout
 from agentkit.durable import Context
 
 __all__ = ["ApprovalDecision", "approval_description", "request_approval"]

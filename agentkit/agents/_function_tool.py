@@ -10,8 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from agentkit._tool import ApprovalPolicy, OnApprovalTimeout, Tool, ToolInvocation, render_result
-from agentkit._tool_schema import build_arguments_schema, parse_docstring, signature_of
+from agentkit.agents._schema import build_arguments_schema, parse_docstring, signature_of
+from agentkit.agents._tool import (
+    ApprovalPolicy,
+    OnApprovalTimeout,
+    Tool,
+    ToolInvocation,
+    render_result,
+)
 from agentkit.durable import Context, DurableFunction
 from agentkit.errors import ConfigError
 

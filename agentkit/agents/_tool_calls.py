@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from agentkit._approval import request_approval
-from agentkit._tool import Tool, ToolInvocation, ToolRetryRequested
-from agentkit._tool_schema import describe_validation_error
+from agentkit.agents._approval import request_approval
+from agentkit.agents._schema import describe_validation_error
+from agentkit.agents._tool import Tool, ToolInvocation, ToolRetryRequested
 from agentkit.errors import StepFailed
 from agentkit.models import ToolCallPart, ToolResultPart
 
 if TYPE_CHECKING:
-    from agentkit._agent import Agent
+    from agentkit.agents._agent import Agent
     from agentkit.durable import Context
 
 __all__ = ["ToolTurn", "cut_off_results"]

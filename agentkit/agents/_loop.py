@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from agentkit._agent import (
+from agentkit.agents._agent import (
     AgentInput,
     AgentResult,
     MaxIterationsExceeded,
     OutputValidationError,
 )
-from agentkit._agent_tools import ToolTurn, cut_off_results
-from agentkit._tool_schema import describe_validation_error
+from agentkit.agents._schema import describe_validation_error
+from agentkit.agents._tool_calls import ToolTurn, cut_off_results
 from agentkit.models import (
     Message,
     ModelRequest,
@@ -37,7 +37,7 @@ from agentkit.models import (
 )
 
 if TYPE_CHECKING:
-    from agentkit._agent import Agent
+    from agentkit.agents._agent import Agent
     from agentkit.durable import Context
 
 __all__ = ["run_loop", "usage_and_cost"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentkit._agent import Agent, AgentInput, AgentResult, OutputT
+from agentkit.agents._agent import Agent, AgentInput, AgentResult, OutputT
 from agentkit.durable import AgentKit, Context, DurableFunction, RunHandle
 from agentkit.errors import ConfigError
 

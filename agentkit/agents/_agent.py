@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel
 
-from agentkit._agent_output import OutputSpec
-from agentkit._tool import FunctionTool, OnApprovalTimeout, Tool
+from agentkit.agents._output import OutputSpec
+from agentkit.agents._tool import FunctionTool, OnApprovalTimeout, Tool
 from agentkit.errors import AgentkitError, ConfigError
 from agentkit.models import Message, ModelResponse, ToolCallPart, ToolResultPart, Usage
 
@@ -294,7 +294,7 @@ class Agent(Generic[OutputT]):
             StepFailed: a model call failed after its retries and failover.
             TokenTimeout: an approval timed out with ``on_approval_timeout="fail"``.
         """
-        from agentkit._agent_loop import run_loop  # it imports this module
+        from agentkit.agents._loop import run_loop  # it imports this module
 
         if state is None and self.state_type is not None:
             state = self.state_type()

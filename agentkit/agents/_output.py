@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 
-from agentkit._tool_schema import describe_validation_error, strict_schema
+from agentkit.agents._schema import describe_validation_error, strict_schema
 
 __all__ = ["OutputSpec"]
 

@@ -1,0 +1,95 @@
+"""The kit users import from `agentkit`: the engine's kit plus what agents add.
+
+The engine (`agentkit.durable`) knows nothing about agents, so the two
+conveniences that mention them live here: ``kit.run_agent(...)`` and
+``fn.as_tool()`` on the functions this kit registers. This module imports only
+the engine; the rest of the agent layer loads when one of them is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+
+from agentkit.durable import AgentKit as EngineKit
+from agentkit.durable import DurableFunction, RetryPolicy
+from agentkit.durable._kit import UserFunction, refuse_running_loop
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from agentkit.agents._agent import Agent, AgentInput, AgentResult
+    from agentkit.agents._function_tool import DurableFunctionTool
+
+__all__ = ["AgentFunction", "AgentKit"]
+
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
+A = TypeVar("A")
+
+
+class AgentFunction(DurableFunction[P, R]):
+    """A durable function that a model can also call as a tool (`as_tool`)."""
+
+    def as_tool(
+        self, *, name: str | None = None, description: str | None = None, **options: Any
+    ) -> DurableFunctionTool:
+        """This function as a tool a model may call; each call is a child run (``invoke``)."""
+        from agentkit.agents._function_tool import function_as_tool
+
+        return function_as_tool(self, name=name, description=description, **options)
+
+
+class AgentKit(EngineKit):
+    """Registry of durable functions bound to one store, with agents on top.
+
+    Everything `agentkit.durable.AgentKit` does, plus `run_agent` and
+    ``as_tool()`` on registered functions. See the engine's kit for the arguments.
+    """
+
+    function_type = AgentFunction
+
+    def function(
+        self,
+        id: str | None = None,
+        *,
+        retries: int = 3,
+        retry: RetryPolicy | None = None,
+    ) -> Callable[[UserFunction[P, R]], AgentFunction[P, R]]:
+        """Register ``async def f(ctx, ...)`` as a durable function (see the engine's kit)."""
+        register = super().function(id, retries=retries, retry=retry)
+        # function_type above makes every registered function an AgentFunction.
+        return cast(Callable[[UserFunction[P, R]], AgentFunction[P, R]], register)
+
+    async def run_agent(
+        self,
+        agent: Agent[A],
+        input: AgentInput,
+        *,
+        state: BaseModel | None = None,
+        idempotency_key: str | None = None,
+    ) -> AgentResult[A]:
+        """Run ``agent`` as its own durable run (function ``agent:{name}``) until it ends."""
+        from agentkit.agents._run import run_agent
+
+        return await run_agent(self, agent, input, state=state, idempotency_key=idempotency_key)
+
+    def run_agent_sync(
+        self,
+        agent: Agent[A],
+        input: AgentInput,
+        *,
+        state: BaseModel | None = None,
+        idempotency_key: str | None = None,
+    ) -> AgentResult[A]:
+        """`run_agent` for scripts: run ``agent`` here until it ends, without ``await``.
+
+        Raises:
+            UsageError: called inside a running event loop (Jupyter, async code);
+                ``await kit.run_agent(...)`` there instead.
+        """
+        refuse_running_loop("kit.run_agent_sync(...)", "await kit.run_agent(...)")
+        return asyncio.run(
+            self.run_agent(agent, input, state=state, idempotency_key=idempotency_key)
+        )
