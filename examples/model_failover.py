@@ -24,7 +24,9 @@ from agentkit.store import InMemoryStore
 kit = AgentKit(store=InMemoryStore(), clock=ManualClock())
 too_many = RateLimited("429 from primary", provider="scripted", model="primary", status_code=429)
 primary = ScriptedModel(
-    [too_many, too_many], model="primary", retry=RetryPolicy(max_attempts=2, jitter=False)
+    [too_many, too_many],
+    model="primary",
+    retry=RetryPolicy(max_attempts=2, initial_backoff=0.5, jitter=0),
 )
 backup = ScriptedModel(["Durable steps make agents restartable."], model="backup")
 

@@ -75,6 +75,7 @@ def test_durable_and_store_exports() -> None:
         "Context",
         "DurableFunction",
         "Event",
+        "Journal",
         "ManualClock",
         "RetryPolicy",
         "RunHandle",

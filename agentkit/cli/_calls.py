@@ -19,9 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentkit.durable._infer import exchange_of
+from agentkit.durable._infer import stored_exchange
 from agentkit.durable._serde import fingerprint
-from agentkit.models import ModelResponse, ToolCallPart, parse_raw
+from agentkit.models import ModelResponse, RawExchange, ToolCallPart, parse_raw
 from agentkit.store import CompletionRecord, StepRecord
 
 _INFER = re.compile(r"^(?P<agent>.+)/infer(?:#\d+)?$")
@@ -65,7 +65,7 @@ def parse_completion(completion: CompletionRecord) -> ModelResponse | None:
     if not completion.succeeded:
         return None
     try:
-        return parse_raw(exchange_of(completion))
+        return parse_raw(RawExchange.from_stored(stored_exchange(completion)))
     except Exception:
         return None
 

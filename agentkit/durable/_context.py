@@ -14,15 +14,16 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast, overload
+from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._clock import check_seconds
 from agentkit.durable._execution import Execution, current_step, failure_json, is_engine_signal
-from agentkit.durable._function import DurableFunction, RetryPolicy
+from agentkit.durable._function import DurableFunction
 from agentkit.durable._ids import new_id, new_token
+from agentkit.durable._infer import Recordable, infer
 from agentkit.durable._replay import check_length
 from agentkit.durable._serde import adapter_for, fingerprint, load, return_annotation, round_trip
 from agentkit.errors import (
@@ -33,12 +34,13 @@ from agentkit.errors import (
     TokenTimeout,
     UsageError,
 )
+from agentkit.retry import RetryPolicy
 from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, TokenRecord
 from agentkit.store._limits import MAX_NAME_LENGTH
 from agentkit.store._records import error_json
 
-if TYPE_CHECKING:
-    from agentkit.models import FallbackModel, Model, ModelRequest, ModelResponse, StreamEvent
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
 
 logger = logging.getLogger("agentkit.steps")
 logger.addFilter(RedactingFilter())  # step errors may quote what a provider echoed
@@ -243,54 +245,34 @@ class Steps:
         return stored
 
     async def _attempts(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
-        # The first attempt skips tenacity entirely: it is the hot path.
-        try:
-            return await attempt()
-        except Exception as exc:
-            if not _retryable(exc) or self._retry.max_attempts <= 1:
-                raise
-        # Imported here: most processes never retry, and start-up time counts
-        # when a crashed run is resumed by a fresh process.
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
-
-        policy, clock = self._retry, self._ex.clock
-        await clock.sleep(policy.delay(1))
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts - 1),
-            wait=lambda state: policy.delay(state.attempt_number + 1),
-            retry=retry_if_exception(_retryable),
-            sleep=clock.sleep,
-            reraise=True,
+        clock = self._ex.clock
+        return await self._retry.call(
+            attempt, retryable=_retryable, sleep=clock.sleep, clock=clock.now
         )
-        async for try_ in retrying:
-            with try_:
-                return await attempt()
-        raise AssertionError("unreachable: tenacity reraises the last error")
 
     # -- model calls --------------------------------------------------------
 
     async def infer(
         self,
         step_id: str,
-        model: Model | FallbackModel,
-        request: ModelRequest,
+        model: Recordable[RequestT, ResponseT],
+        request: RequestT,
         *,
-        stream: Callable[[StreamEvent], Any] | None = None,
-    ) -> ModelResponse:
+        stream: Callable[[Any], Any] | None = None,
+    ) -> ResponseT:
         """Call a model as a durable step; the only way an agent talks to a model.
 
-        Retries, rate limits and failover come from the model (see
-        `agentkit.models.complete`). Every attempt's raw exchange is stored; the
-        journal points at the successful one, and the response is parsed from
-        it — on replay too, so no model is called again. ``stream`` receives
-        text and tool-call deltas as they arrive on the live call.
+        ``model`` is anything `Recordable` (`agentkit.models.Model`,
+        `FallbackModel`); retries, rate limits and failover are the model's.
+        Every attempt's raw exchange is stored; the journal points at the
+        successful one, and the response is parsed from it — on replay too, so
+        no model is called again. ``stream`` receives text and tool-call deltas
+        as they arrive on the live call.
 
         Raises:
             StepFailed: every attempt failed (journaled; raised again on replay).
             NonDeterminismError: on replay, the request differs from the recorded one.
         """
-        from agentkit.durable._infer import infer
-
         return await infer(self._ex, step_id, model, request, stream)
 
     # -- waits --------------------------------------------------------------

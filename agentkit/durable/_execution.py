@@ -162,6 +162,12 @@ class Execution:
         """Bookkeeping at the start of every ``ctx.step`` call."""
         if not isinstance(step_id, str) or not step_id:
             raise UsageError(f"a step id must be a non-empty string, got {step_id!r}")
+        if "#" in step_id:
+            # '#n' marks the n-th repeat of an id: "a#1" would be the second call of "a".
+            raise UsageError(
+                f"step id {step_id!r} contains '#', which step keys reserve for repeats "
+                "('read', 'read#1', ...); use another character"
+            )
         outer = current_step.get()
         if outer is not None:
             raise UsageError(

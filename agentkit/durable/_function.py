@@ -1,18 +1,21 @@
-"""Durable functions as registered with `AgentKit.function`, and retry policies."""
+"""Durable functions as registered with `AgentKit.function`.
+
+Their steps' `RetryPolicy` is `agentkit.retry`'s, shared with model calls;
+its field defaults are the steps' (4 attempts, from 1 s).
+"""
 
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 from pydantic import TypeAdapter
 
-from agentkit.durable._clock import check_seconds
 from agentkit.durable._serde import InputCodec, adapter_for, return_annotation
-from agentkit.errors import ConfigError, UsageError
+from agentkit.errors import UsageError
+from agentkit.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from agentkit.durable._context import Context
@@ -22,10 +25,6 @@ P = ParamSpec("P")
 # call's context (object), and an invariant R would then reject DurableFunction[P, str].
 R = TypeVar("R", covariant=True)
 OnConflict = Literal["raise", "return_existing"]
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -42,43 +41,6 @@ class StartOptions:
 
     idempotency_key: str | None = None
     on_conflict: OnConflict = "raise"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often a failing step is attempted, and how long to wait in between.
-
-    The wait before attempt ``n + 1`` is ``min(max_backoff, initial_backoff *
-    2 ** (n - 1))`` plus a uniform random jitter in ``[0, jitter]`` seconds.
-    `NonRetriableError` ends the attempts at once.
-    """
-
-    max_attempts: int = 4
-    initial_backoff: float = 1.0
-    max_backoff: float = 60.0
-    jitter: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not _is_int(self.max_attempts) or self.max_attempts < 1:
-            raise ConfigError(
-                f"RetryPolicy: max_attempts must be an integer of at least 1, "
-                f"got {self.max_attempts!r}"
-            )
-        for name in ("initial_backoff", "max_backoff", "jitter"):
-            check_seconds(f"RetryPolicy: {name}", getattr(self, name), error=ConfigError)
-
-    @classmethod
-    def from_retries(cls, retries: int) -> RetryPolicy:
-        """``retries`` extra attempts after the first."""
-        if not _is_int(retries) or retries < 0:
-            raise ConfigError(f"retries must be a non-negative integer, got {retries!r}")
-        return cls(max_attempts=retries + 1)
-
-    def delay(self, failed_attempts: int) -> float:
-        """Seconds to wait after ``failed_attempts`` failures."""
-        base = min(self.max_backoff, self.initial_backoff * 2 ** (failed_attempts - 1))
-        jitter = random.uniform(0, self.jitter) if self.jitter else 0.0
-        return float(base + jitter)
 
 
 class DurableFunction(Generic[P, R]):

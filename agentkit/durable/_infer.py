@@ -1,24 +1,28 @@
-"""``ctx.step.infer``: a model call as a durable step, with every raw completion stored.
+"""``ctx.step.infer``: a recorded call as a durable step, every raw exchange stored.
 
-This is the one place where the engine meets the model layer, and it imports
-`agentkit.models` only when a run calls a model. The contract:
+The engine knows nothing about LLMs. It records any object that satisfies
+`Recordable`, a small protocol defined here (`agentkit.models.Model` and
+`FallbackModel` satisfy it): what the request's fingerprint is made of, a call
+that reports every attempt's raw exchange, and a parse of a stored exchange.
+The contract:
 
-- Every attempt that `agentkit.models.complete` reports (success or error,
-  after retries and failover) is stored as a completion row *before* the call
-  goes on: raw request body, raw response or stream events, status, allow-listed
-  headers, usage, cost, latency. Never API keys or request headers.
-- The journal entry references the successful completion; the response the
-  code receives is always parsed from that stored exchange (on the first run
-  too), so replaying after a parser fix applies the fix without calling a model.
+- Every attempt the call reports (success or error, after retries and
+  failover) is stored as a completion row *before* the call goes on: raw
+  request body, raw response or stream events, status, allow-listed headers,
+  usage, cost, latency. Never API keys or request headers.
+- The journal entry references the successful completion; the value the code
+  receives is always parsed from that stored exchange (on the first run too),
+  so replaying after a parser fix applies the fix without calling again.
 - If a process died after a completion was stored but before the step was
-  journaled, the stored completion is used instead of calling the model again.
+  journaled, the stored completion is used instead of calling again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from agentkit.durable._execution import Execution
 from agentkit.durable._ids import new_id
@@ -27,19 +31,117 @@ from agentkit.errors import UsageError
 from agentkit.store import CompletionRecord, StepRecord
 from agentkit.store._records import error_json
 
-if TYPE_CHECKING:
-    from agentkit.models import (
-        Attempt,
-        FallbackModel,
-        Model,
-        ModelRequest,
-        ModelResponse,
-        RawExchange,
-        StreamEvent,
-    )
+__all__ = [
+    "Recordable",
+    "RecordedAttempt",
+    "RecordedExchange",
+    "RecordedUsage",
+    "StoredExchange",
+    "stored_exchange",
+]
+
+RequestT = TypeVar("RequestT", contravariant=True)
+ResponseT = TypeVar("ResponseT", covariant=True)
 
 
-def _record(attempt: Attempt, ex: Execution, key: str, fp: str) -> CompletionRecord:
+class RecordedExchange(Protocol):
+    """What went over the wire in one attempt (never request headers or keys)."""
+
+    @property
+    def request_body(self) -> Mapping[str, Any]: ...
+    @property
+    def response_body(self) -> Mapping[str, Any] | None: ...
+    @property
+    def stream_events(self) -> Sequence[Mapping[str, Any]] | None: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class RecordedUsage(Protocol):
+    """Token counts an attempt reported."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cached_tokens(self) -> int: ...
+
+
+class RecordedAttempt(Protocol):
+    """One attempt of a recorded call, as the engine stores it."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def model_index(self) -> int: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def exchange(self) -> RecordedExchange | None: ...
+    @property
+    def error(self) -> Mapping[str, Any] | None: ...
+    @property
+    def usage(self) -> RecordedUsage | None: ...
+    @property
+    def cost_usd(self) -> float | None: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def waited_s(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class StoredExchange:
+    """A stored attempt's exchange, handed back to `Recordable.parse_recorded`."""
+
+    provider: str
+    model: str
+    request_body: dict[str, Any]
+    response_body: dict[str, Any] | None
+    stream_events: list[dict[str, Any]] | None
+    status_code: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    latency_ms: float = 0.0
+
+
+class Recordable(Protocol[RequestT, ResponseT]):
+    """What ``ctx.step.infer`` records: a call whose raw exchanges can be stored and re-parsed."""
+
+    @property
+    def call_errors(self) -> tuple[type[Exception], ...]:
+        """Errors of a call that failed for good: journaled as the step's failure."""
+        ...
+
+    def recording_input(self, request: RequestT) -> Any:
+        """The JSON-able form of ``request`` that the step's fingerprint is made of."""
+        ...
+
+    async def call_recorded(
+        self,
+        request: RequestT,
+        *,
+        on_attempt: Callable[[RecordedAttempt], Awaitable[None]],
+        on_event: Callable[[Any], Any] | None,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+    ) -> RecordedAttempt:
+        """Call until an attempt succeeds; report each attempt first; return the success."""
+        ...
+
+    def parse_recorded(self, stored: StoredExchange) -> ResponseT:
+        """The value a stored, successful exchange stands for (pure, offline)."""
+        ...
+
+
+R = TypeVar("R")
+
+
+def _record(attempt: RecordedAttempt, ex: Execution, key: str, fp: str) -> CompletionRecord:
     exchange = attempt.exchange
     usage = attempt.usage
     return CompletionRecord(
@@ -71,11 +173,9 @@ def _record(attempt: Attempt, ex: Execution, key: str, fp: str) -> CompletionRec
     )
 
 
-def exchange_of(completion: CompletionRecord) -> RawExchange:
-    """Rebuild the raw exchange of a stored completion, to parse it again."""
-    from agentkit.models import RawExchange
-
-    return RawExchange(
+def stored_exchange(completion: CompletionRecord) -> StoredExchange:
+    """The exchange a stored completion holds, as `Recordable.parse_recorded` reads it."""
+    return StoredExchange(
         provider=completion.provider,
         model=completion.model,
         request_body=json.loads(completion.request or "{}"),
@@ -103,21 +203,15 @@ def _reference(completion: CompletionRecord, attempts: int) -> str:
 async def infer(
     ex: Execution,
     step_id: str,
-    model: Model | FallbackModel,
-    request: ModelRequest,
-    stream: Callable[[StreamEvent], Any] | None,
-) -> ModelResponse:
+    model: Recordable[Any, R],
+    request: Any,
+    stream: Callable[[Any], Any] | None,
+) -> R:
     """Implementation of `Steps.infer` (see there)."""
-    from agentkit.models import ModelRequest, parse_raw
-
     ex.enter(step_id)
-    if not isinstance(request, ModelRequest):
-        raise UsageError(
-            f"infer({step_id!r}) needs an agentkit.models.ModelRequest, got "
-            f"{type(request).__name__}"
-        )
+    recording_input = model.recording_input(request)
     key = ex.journal.next_key(step_id)
-    fp = fingerprint("infer", request.model_dump(mode="json"))
+    fp = fingerprint("infer", recording_input)
     entry = ex.journal.lookup(key, "infer", fp)
     completion: CompletionRecord | None = None
     if entry is None:
@@ -137,20 +231,18 @@ async def infer(
             f"step {key!r} references completion {reference['completion_id']!r}, "
             "which the store does not have"
         )
-    return parse_raw(exchange_of(completion))
+    return model.parse_recorded(stored_exchange(completion))
 
 
 async def _live(
     ex: Execution,
     key: str,
     fp: str,
-    model: Model | FallbackModel,
-    request: ModelRequest,
-    stream: Callable[[StreamEvent], Any] | None,
+    model: Recordable[Any, Any],
+    request: Any,
+    stream: Callable[[Any], Any] | None,
 ) -> tuple[StepRecord, CompletionRecord | None]:
-    """Call the model; journal the outcome. Returns the entry and the completion it names."""
-    from agentkit.models import ModelError, complete
-
+    """Make the call; journal the outcome. Returns the entry and the completion it names."""
     seq = ex.journal.allocate_seq()
     record = StepRecord(
         run_id=ex.run.id,
@@ -171,23 +263,27 @@ async def _live(
 
     stored: dict[int, CompletionRecord] = {}
 
-    async def on_attempt(attempt: Attempt) -> None:
+    async def on_attempt(attempt: RecordedAttempt) -> None:
         completion = _record(attempt, ex, key, fp)
         ex.store.append_completion(completion)
         stored[attempt.number] = completion
 
     try:
-        success = await complete(
-            model,
+        success = await model.call_recorded(
             request,
             on_attempt=on_attempt,
             on_event=stream,
             sleep=ex.clock.sleep,
             clock=ex.clock.now,
         )
-    except ModelError as exc:
+    except model.call_errors as exc:
         record.status = "failed"
-        record.error = error_json(type(exc).__name__, str(exc), status_code=exc.status_code)
+        status_code = getattr(exc, "status_code", None)  # HTTP-like failures carry one
+        record.error = error_json(
+            type(exc).__name__,
+            str(exc),
+            status_code=status_code if isinstance(status_code, int) else None,
+        )
         record.attempts, record.ended_at = len(stored), ex.clock.now()
         journaled = _journal(ex, record)
         if journaled.status == "failed":

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 import pydantic_core
 
 from agentkit.durable._clock import Clock, SystemClock, check_seconds
-from agentkit.durable._function import DurableFunction, RetryPolicy, StartOptions
+from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
 from agentkit.durable._replay import check_length
 from agentkit.durable._serde import load
@@ -30,6 +30,7 @@ from agentkit.errors import (
     TokenPayloadInvalid,
     UsageError,
 )
+from agentkit.retry import RetryPolicy
 from agentkit.store import (
     CompletionRecord,
     EventRecord,
@@ -43,7 +44,7 @@ from agentkit.store import (
     database_url_from_env,
 )
 from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
-from agentkit.store._records import check_token_completable
+from agentkit.store._rules import check_token_completable
 
 if TYPE_CHECKING:
     from agentkit.durable._context import Context

@@ -26,7 +26,6 @@ from agentkit.models._errors import (
     StreamInterrupted,
 )
 from agentkit.models._registry import parse_raw, register_parser
-from agentkit.models._retry import RetryPolicy
 from agentkit.models._tokens import count_tokens, estimate_request_tokens
 from agentkit.models._types import (
     FinishReason,
@@ -54,6 +53,7 @@ from agentkit.models.litellm import LiteLLMModel
 from agentkit.models.openai import OpenAIModel
 from agentkit.models.ratelimit import Limiter, Permit, RateLimit
 from agentkit.models.scripted import ScriptedModel
+from agentkit.retry import RetryPolicy
 
 __all__ = [
     "AnthropicModel",

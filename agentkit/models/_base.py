@@ -7,15 +7,17 @@ import contextlib
 import inspect
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agentkit.models._retry import RetryPolicy
+from agentkit.errors import UsageError
+from agentkit.models._retry import MODEL_CALL_RETRY, RetryPolicy
 from agentkit.models._types import ModelRequest, ModelResponse, StreamEvent, Usage
 
 if TYPE_CHECKING:
+    from agentkit.models._complete import Attempt
     from agentkit.models._cost import Price
     from agentkit.models.ratelimit import Limiter
 
@@ -23,6 +25,27 @@ __all__ = ["EventCallback", "Model", "RawExchange", "emit_event"]
 
 EventCallback = Callable[[StreamEvent], Any]
 """Receives stream events; may return an awaitable, which is awaited."""
+
+
+class StoredFields(Protocol):
+    """A stored exchange as the engine hands it back for re-parsing (see `parse_recorded`)."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def request_body(self) -> dict[str, Any]: ...
+    @property
+    def response_body(self) -> dict[str, Any] | None: ...
+    @property
+    def stream_events(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def status_code(self) -> int | None: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    @property
+    def latency_ms(self) -> float: ...
 
 
 class RawExchange(BaseModel):
@@ -50,6 +73,20 @@ class RawExchange(BaseModel):
     status_code: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     latency_ms: float = 0.0
+
+    @classmethod
+    def from_stored(cls, stored: StoredFields) -> RawExchange:
+        """The exchange a stored completion holds (the engine's ``StoredExchange``)."""
+        return cls(
+            provider=stored.provider,
+            model=stored.model,
+            request_body=stored.request_body,
+            response_body=stored.response_body,
+            stream_events=stored.stream_events,
+            status_code=stored.status_code,
+            headers=stored.headers,
+            latency_ms=stored.latency_ms,
+        )
 
 
 def exchange_body(
@@ -80,7 +117,55 @@ async def _ignore_attempt(_attempt: Any) -> None:
 
 
 class Completable:
-    """``request()`` and ``stream()`` for anything :func:`complete` can drive."""
+    """``request()`` and ``stream()`` for anything :func:`complete` can drive.
+
+    Also what ``ctx.step.infer`` records (the engine's ``Recordable`` protocol):
+    `recording_input`, `call_recorded`, `parse_recorded`, `call_errors`. The
+    engine stores every attempt `call_recorded` reports and re-parses the stored
+    exchange with `parse_recorded`, so a replay never calls the model again.
+    """
+
+    @property
+    def call_errors(self) -> tuple[type[Exception], ...]:
+        """A call that failed for good raises a `ModelError` (journaled as the step's failure)."""
+        from agentkit.models._errors import ModelError
+
+        return (ModelError,)
+
+    def recording_input(self, request: ModelRequest) -> Any:
+        """The request as JSON: what a recorded call's fingerprint is made of."""
+        if not isinstance(request, ModelRequest):
+            raise UsageError(
+                f"a model call needs an agentkit.models.ModelRequest, got {type(request).__name__}"
+            )
+        return request.model_dump(mode="json")
+
+    async def call_recorded(
+        self,
+        request: ModelRequest,
+        *,
+        on_attempt: Callable[[Attempt], Awaitable[None]],
+        on_event: Callable[[StreamEvent], Any] | None,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+    ) -> Attempt:
+        """`complete` with the engine's callbacks: every attempt reported, the success returned."""
+        from agentkit.models._complete import complete
+
+        return await complete(
+            self,  # type: ignore[arg-type]  # Completable is only mixed into Model and FallbackModel
+            request,
+            on_attempt=on_attempt,
+            on_event=on_event,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def parse_recorded(self, stored: StoredFields) -> ModelResponse:
+        """Parse a stored exchange with its provider's parser (pure, offline)."""
+        from agentkit.models._registry import parse_raw
+
+        return parse_raw(RawExchange.from_stored(stored))
 
     async def request(self, request: ModelRequest) -> ModelResponse:
         """Call the model with retries, rate limits and failover; return the parsed reply."""
@@ -149,7 +234,7 @@ class Model(Completable, ABC):
     ) -> None:
         self.model_name = model_name
         self.rate_limit = rate_limit
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.retry = retry if retry is not None else MODEL_CALL_RETRY
         self.context_window = context_window
         self.price = price
 

@@ -24,6 +24,7 @@ from agentkit.models._errors import (
     scrub_exception_chain,
 )
 from agentkit.models._http import elapsed_ms
+from agentkit.models._retry import is_retryable, retry_after
 from agentkit.models._types import ModelRequest, ModelResponse, StreamDone, Usage
 from agentkit.models.fallback import FallbackModel
 
@@ -147,19 +148,26 @@ async def _run_model(
         slept = seconds
         await sleep(seconds)
 
-    async for trial in model.retry.retrying(sleep=recording_sleep, clock=clock):
-        with trial:
-            waited, slept = slept, 0.0
-            return await _attempt(
-                model,
-                request,
-                number=next(numbers),
-                model_index=model_index,
-                waited_s=waited,
-                on_attempt=on_attempt,
-                on_event=on_event,
-            )
-    raise AssertionError("tenacity ended a retry loop without a result")  # pragma: no cover
+    async def attempt() -> Attempt:
+        nonlocal slept
+        waited, slept = slept, 0.0
+        return await _attempt(
+            model,
+            request,
+            number=next(numbers),
+            model_index=model_index,
+            waited_s=waited,
+            on_attempt=on_attempt,
+            on_event=on_event,
+        )
+
+    return await model.retry.call(
+        attempt,
+        retryable=is_retryable,
+        retry_after=retry_after,
+        sleep=recording_sleep,
+        clock=clock,
+    )
 
 
 async def complete(

@@ -1,19 +1,17 @@
-"""Plain records that cross the `Store` boundary, and the pure rules over them.
+"""Plain records that cross the `Store` boundary, and how their text is encoded and scrubbed.
 
 The engine never sees SQL rows: stores turn rows into these frozen-ish
-dataclasses. The rules at the bottom (which run is claimable, whether a token may
-be completed) are shared by every store so their behaviour cannot drift apart.
+dataclasses. The rules over them (which run is claimable, what finishing a child
+or completing a token writes) live in `agentkit.store._rules`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from agentkit._redact import scrub
-from agentkit.errors import TokenAlreadyCompleted, TokenExpired, TokenRunNotWaiting, UsageError
 
 RunStatus = Literal["queued", "running", "waiting", "completed", "failed", "cancelled"]
 StepKind = Literal["run", "sleep", "token", "event", "invoke", "infer"]
@@ -162,66 +160,6 @@ class EventRecord:
 def error_json(error_type: str, message: str, **extra: Any) -> str:
     """Encode a failure the way runs and steps journal it."""
     return json.dumps({"type": error_type, "message": message, **extra})
-
-
-def is_claimable(run: RunRecord, now: float) -> bool:
-    """Whether a worker may take this run now.
-
-    Queued runs, waiting runs whose deadline passed, and running runs whose
-    lease expired (their worker died) are claimable.
-    """
-    if run.status == "queued":
-        return True
-    if run.status == "waiting":
-        return run.wake_at is not None and run.wake_at <= now
-    if run.status == "running":
-        return run.lease_expires_at is not None and run.lease_expires_at < now
-    return False
-
-
-def check_token_completable(token: TokenRecord, run: RunRecord | None, now: float) -> None:
-    """Raise the `TokenError` that says why this token cannot be completed now."""
-    if token.status == "completed":
-        raise TokenAlreadyCompleted(f"token for step {token.step_key!r} was already completed")
-    if token.status == "cancelled" or run is None or run.is_terminal:
-        state = "gone" if run is None else run.status
-        raise TokenRunNotWaiting(
-            f"token for step {token.step_key!r} belongs to run {token.run_id!r}, "
-            f"which is {state}; nothing waits for it"
-        )
-    if token.status == "expired" or (token.expires_at is not None and token.expires_at <= now):
-        raise TokenExpired(f"token for step {token.step_key!r} expired")
-
-
-def check_resumable(run: RunRecord) -> None:
-    """Raise the `UsageError` that says why this run cannot be resumed."""
-    if run.status != "failed":
-        raise UsageError(
-            f"run {run.id!r} is {run.status}, not failed; only a failed run can be resumed"
-        )
-
-
-def step_to_rerun(run: RunRecord, journal: list[StepRecord]) -> StepRecord | None:
-    """The journaled failure that failed ``run``, which a resume must run again.
-
-    The run's error names the step whose `StepFailed` ended it (``step``). A run
-    that failed outside any step, or by a divergence, has none: resuming it just
-    replays.
-    """
-    try:
-        error = json.loads(run.error or "{}")
-    except ValueError:
-        return None
-    if not isinstance(error, dict) or error.get("type") != "StepFailed":
-        return None
-    key = error.get("step")
-    if key is None:  # written before errors named their step
-        found = re.match(r"step '(.*)' failed after \d+ attempt", str(error.get("message", "")))
-        key = None if found is None else found.group(1)
-    for entry in journal:
-        if entry.key == key and entry.status == "failed":
-            return entry
-    return None
 
 
 # The text fields that may carry whatever a run, a step or a provider said, and so

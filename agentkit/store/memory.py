@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Collection
+from typing import Any
 
-from agentkit.errors import RunNotFound, TokenNotFound, TokenRunNotWaiting
+from agentkit.errors import RunNotFound, TokenNotFound
+from agentkit.store import _rules as rules
 from agentkit.store._base import Store
 from agentkit.store._records import (
     CompletionRecord,
@@ -21,13 +23,8 @@ from agentkit.store._records import (
     StepStatus,
     TokenRecord,
     TokenStatus,
-    check_resumable,
-    check_token_completable,
-    error_json,
-    is_claimable,
     scrub_text,
     scrubbed,
-    step_to_rerun,
 )
 
 __all__ = ["InMemoryStore"]
@@ -35,12 +32,20 @@ __all__ = ["InMemoryStore"]
 _copy = dataclasses.replace
 
 
+def _write(record: object, fields: dict[str, Any]) -> None:
+    """Apply the fields a rule of `agentkit.store._rules` says a transition writes."""
+    for name, value in fields.items():
+        setattr(record, name, value)
+
+
 class InMemoryStore(Store):
     """Dictionaries behind a lock. Records are copied in and out, like rows.
 
     One lock makes every method one atomic transition, the same guarantee the
-    SQL store gets from its transactions and row locks; and every record is
-    written through `scrubbed`, as the SQL store writes its rows.
+    SQL store gets from its transactions and row locks; every record is
+    written through `scrubbed`, as the SQL store writes its rows; and what each
+    transition writes comes from the rules in `agentkit.store._rules`, which the
+    SQL store applies too.
     """
 
     def __init__(self) -> None:
@@ -102,7 +107,7 @@ class InMemoryStore(Store):
             due = [
                 run
                 for run in self._runs.values()
-                if is_claimable(run, now)
+                if rules.is_claimable(run, now)
                 and (function_ids is None or run.function_id in function_ids)
                 and (root_run_id is None or root_run_id in (run.id, run.root_run_id))
             ]
@@ -114,21 +119,14 @@ class InMemoryStore(Store):
     ) -> RunRecord | None:
         with self._lock:
             run = self._runs.get(run_id)
-            if run is None or not is_claimable(run, now):
+            if run is None or not rules.is_claimable(run, now):
                 return None
-            run.status = "running"
-            run.lease_owner = owner
-            run.lease_expires_at = lease_expires_at
-            run.started_at = now if run.started_at is None else run.started_at
-            run.executions += 1
-            run.updated_at = now
+            _write(run, rules.claimed(run, owner, now, lease_expires_at))
             return _copy(run)
 
     def _held(self, run_id: str, owner: str) -> RunRecord | None:
         run = self._runs.get(run_id)
-        if run is None or run.status != "running" or run.lease_owner != owner:
-            return None
-        return run
+        return run if rules.is_held_by(run, owner) else None
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._lock:
@@ -144,16 +142,14 @@ class InMemoryStore(Store):
             run = self._held(run_id, owner)
             if run is None or run.wake_seq != wake_seq:
                 return False
-            run.status, run.wake_at, run.updated_at = "waiting", wake_at, now
-            run.lease_owner = run.lease_expires_at = None
+            _write(run, rules.suspended(wake_at, now))
             return True
 
     def release_run(self, run_id: str, owner: str, now: float) -> None:
         with self._lock:
             run = self._held(run_id, owner)
             if run is not None:
-                run.status, run.updated_at = "queued", now
-                run.lease_owner = run.lease_expires_at = None
+                _write(run, rules.released(now))
 
     def finish_run(
         self,
@@ -170,42 +166,28 @@ class InMemoryStore(Store):
             run = self._held(run_id, owner)
             if run is None:
                 return False
-            self._end(run, status, now)
-            run.output, run.error = output, error
-            if run.parent_run_id is not None and run.parent_step_key is not None:
-                step_status: StepStatus = "completed" if status == "completed" else "failed"
-                self._close_and_wake(
-                    run.parent_run_id, run.parent_step_key, step_status, now, output, error
-                )
+            _write(run, {**rules.ended(status, now), "output": output, "error": error})
+            self._close_and_wake(rules.parent_resolution(run, status, output, error), now)
             return True
-
-    @staticmethod
-    def _end(run: RunRecord, status: RunStatus, now: float) -> None:
-        run.status, run.ended_at, run.updated_at, run.wake_at = status, now, now, None
-        run.lease_owner = run.lease_expires_at = None
 
     def cancel_run(self, run_id: str, now: float) -> bool:
         with self._lock:
             top = self._runs.get(run_id)
             if top is None or top.is_terminal:
                 return False
-            family, frontier = {run_id}, {run_id}
-            while frontier:
-                frontier = {r.id for r in self._runs.values() if r.parent_run_id in frontier}
-                family |= frontier
+            family = set(rules.family(run_id, self._children_of))
             for member in family:
                 run = self._runs[member]
                 if not run.is_terminal:
-                    self._end(run, "cancelled", now)
+                    _write(run, rules.ended("cancelled", now))
             for token in self._tokens.values():
                 if token.run_id in family and token.status == "pending":
-                    token.status = "cancelled"
-            if top.parent_run_id is not None and top.parent_step_key is not None:
-                error = error_json("RunCancelledError", f"child run {run_id!r} was cancelled")
-                self._close_and_wake(
-                    top.parent_run_id, top.parent_step_key, "failed", now, None, error
-                )
+                    token.status = rules.TOKEN_STATUS_ON_CANCEL
+            self._close_and_wake(rules.parent_resolution(top, "cancelled"), now)
             return True
+
+    def _children_of(self, parents: list[str]) -> list[str]:
+        return sorted(r.id for r in self._runs.values() if r.parent_run_id in parents)
 
     def resume_run(self, run_id: str, now: float) -> RunRecord:
         with self._lock:
@@ -216,25 +198,17 @@ class InMemoryStore(Store):
         run = self._runs.get(run_id)
         if run is None:
             raise RunNotFound(run_id)
-        check_resumable(run)
+        rules.check_resumable(run)
         journal = self._steps.setdefault(run_id, {})
-        failed = step_to_rerun(run, sorted(journal.values(), key=lambda s: s.seq))
+        failed = rules.step_to_rerun(run, sorted(journal.values(), key=lambda s: s.seq))
         if failed is not None:
             child = self._runs.get(failed.wait_ref or "") if failed.kind == "invoke" else None
-            if child is not None and child.status == "failed":
+            if child is not None and rules.child_to_resume(failed, child):
                 self._resume(child.id, now)
-                entry = journal[failed.key]
-                entry.status, entry.error, entry.output, entry.ended_at = (
-                    "waiting",
-                    None,
-                    None,
-                    None,
-                )
+                _write(journal[failed.key], rules.REOPENED_WAIT)
             else:
                 del journal[failed.key]
-        run.status, run.updated_at = "queued", now
-        run.output = run.error = run.ended_at = run.wake_at = None
-        run.lease_owner = run.lease_expires_at = None
+        _write(run, rules.requeued(now))
 
     # -- journal ------------------------------------------------------------
 
@@ -259,52 +233,26 @@ class InMemoryStore(Store):
             existing = self._steps.setdefault(wait.run_id, {}).get(wait.key)
             if existing is not None:
                 return _copy(existing)
-            parent = self._runs.get(wait.run_id)
-            if parent is None or parent.is_terminal:
-                # Cancelled while it was starting the child: the child is born
-                # cancelled, so no run outlives its cancelled parent.
-                child = _copy(child, status="cancelled", ended_at=child.created_at)
+            child = rules.born(child, self._runs.get(wait.run_id))
             self._runs[child.id] = scrubbed(child)
             self._steps[child.id] = {}
             return self.append_step(wait)
 
-    def _close_wait(
-        self,
-        run_id: str,
-        key: str,
-        status: StepStatus,
-        now: float,
-        output: str | None,
-        error: str | None,
-    ) -> StepRecord | None:
-        step = self._steps.get(run_id, {}).get(key)
-        if step is None or step.status != "waiting":
+    def _close_wait(self, wait: rules.WaitResolution, now: float) -> StepRecord | None:
+        step = self._steps.get(wait.run_id, {}).get(wait.step_key)
+        if step is None or not rules.is_open(step):
             return None
-        step.status, step.ended_at = status, now
-        step.output, step.error = scrub_text(output), scrub_text(error)
+        _write(step, rules.closed_wait(wait.status, now, wait.output, wait.error))
         return step
 
-    def _wake(self, run_id: str, now: float) -> None:
-        run = self._runs.get(run_id)
-        if run is None or run.is_terminal:
-            return
-        run.wake_seq += 1
-        run.updated_at = now
-        if run.status == "waiting":
-            run.status = "queued"
-
-    def _close_and_wake(
-        self,
-        run_id: str,
-        key: str,
-        status: StepStatus,
-        now: float,
-        output: str | None,
-        error: str | None,
-    ) -> bool:
-        if self._close_wait(run_id, key, status, now, output, error) is None:
+    def _close_and_wake(self, wait: rules.WaitResolution | None, now: float) -> bool:
+        """Close an open wait and wake its run; False if there was none to close."""
+        if wait is None or self._close_wait(wait, now) is None:
             return False
-        self._wake(run_id, now)
+        run = self._runs.get(wait.run_id)
+        wake = rules.woken(run, now)
+        if run is not None and wake is not None:
+            _write(run, wake)
         return True
 
     def resolve_wait(
@@ -318,12 +266,12 @@ class InMemoryStore(Store):
         error: str | None = None,
     ) -> StepRecord | None:
         with self._lock:
-            step = self._close_wait(run_id, key, status, now, output, error)
+            step = self._close_wait(rules.WaitResolution(run_id, key, status, output, error), now)
             if step is None:
                 return None
             for token in self._tokens.values():
                 if (token.run_id, token.step_key, token.status) == (run_id, key, "pending"):
-                    token.status = "expired"
+                    token.status = rules.TOKEN_STATUS_ON_WAIT_CLOSED
             return _copy(step)
 
     # -- completions --------------------------------------------------------
@@ -372,16 +320,10 @@ class InMemoryStore(Store):
             record = self._tokens.get(token)
             if record is None:
                 raise TokenNotFound(token)
-            check_token_completable(record, self._runs.get(record.run_id), now)
-            wait = self._steps.get(record.run_id, {}).get(record.step_key)
-            if wait is None or wait.status != "waiting":
-                raise TokenRunNotWaiting(
-                    f"token for step {record.step_key!r} belongs to run {record.run_id!r}, "
-                    "whose wait for it has already ended"
-                )
-            record.status, record.payload, record.completed_at = "completed", payload, now
-            self._close_wait(record.run_id, record.step_key, "completed", now, payload, None)
-            self._wake(record.run_id, now)
+            rules.check_token_completable(record, self._runs.get(record.run_id), now)
+            rules.check_wait_open(record, self._steps.get(record.run_id, {}).get(record.step_key))
+            _write(record, rules.completed_token(payload, now))
+            self._close_and_wake(rules.token_resolution(record, payload), now)
             return _copy(record)
 
     # -- events -------------------------------------------------------------
@@ -393,15 +335,11 @@ class InMemoryStore(Store):
             self._events.append(event)
             for journal in self._steps.values():
                 for step in journal.values():
-                    if (step.status, step.kind, step.wait_ref) != ("waiting", "event", event.name):
+                    if not rules.waits_for_event(step, event.name) or not matches(_copy(step)):
                         continue
-                    if matches(_copy(step)) and self._close_and_wake(
-                        step.run_id,
-                        step.key,
-                        "completed",
-                        event.received_at,
-                        event.as_step_output(),
-                        None,
-                    ):
+                    resolution = rules.WaitResolution(
+                        step.run_id, step.key, "completed", event.as_step_output()
+                    )
+                    if self._close_and_wake(resolution, event.received_at):
                         woken.append(step.run_id)
         return woken

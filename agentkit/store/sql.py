@@ -29,7 +29,6 @@ from sqlalchemy import (
     Engine,
     and_,
     bindparam,
-    case,
     create_engine,
     delete,
     event,
@@ -48,13 +47,8 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.pool import StaticPool
 
-from agentkit.errors import (
-    ConfigError,
-    RunNotFound,
-    TokenAlreadyCompleted,
-    TokenNotFound,
-    TokenRunNotWaiting,
-)
+from agentkit.errors import ConfigError, RunNotFound, TokenAlreadyCompleted, TokenNotFound
+from agentkit.store import _rules as rules
 from agentkit.store._base import Store
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
@@ -66,12 +60,8 @@ from agentkit.store._records import (
     StepStatus,
     TokenRecord,
     TokenStatus,
-    check_resumable,
-    check_token_completable,
-    error_json,
     scrub_text,
     scrubbed_row,
-    step_to_rerun,
 )
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
@@ -148,34 +138,38 @@ def _claimable(now: float) -> Any:
     )
 
 
-def _wake(conn: Connection, run_id: str, now: float) -> None:
-    """Deliver a wake-up: bump ``wake_seq``; a waiting run becomes queued."""
-    conn.execute(
-        update(_runs)
-        .where(_runs.c.id == run_id, _runs.c.status.not_in(TERMINAL_RUN_STATUSES))
-        .values(
-            wake_seq=_runs.c.wake_seq + 1,
-            status=case((_runs.c.status == "waiting", "queued"), else_=_runs.c.status),
-            updated_at=now,
-        )
-    )
+def _update_run(conn: Connection, run_id: str, fields: dict[str, Any]) -> None:
+    """Write the fields a rule of `agentkit.store._rules` says a transition writes."""
+    conn.execute(update(_runs).where(_runs.c.id == run_id).values(**fields))
 
 
-def _close_wait(
-    conn: Connection,
-    run_id: str,
-    key: str,
-    status: StepStatus,
-    now: float,
-    output: str | None,
-    error: str | None,
-) -> bool:
+def _close_wait(conn: Connection, wait: rules.WaitResolution, now: float) -> bool:
+    """Close the wait if it is still open (the WHERE twin of `rules.is_open`)."""
     result = conn.execute(
         update(_steps)
-        .where(_steps.c.run_id == run_id, _steps.c.key == key, _steps.c.status == "waiting")
-        .values(status=status, output=scrub_text(output), error=scrub_text(error), ended_at=now)
+        .where(
+            _steps.c.run_id == wait.run_id,
+            _steps.c.key == wait.step_key,
+            _steps.c.status == "waiting",
+        )
+        .values(**rules.closed_wait(wait.status, now, wait.output, wait.error))
     )
     return result.rowcount == 1
+
+
+def _close_and_wake(conn: Connection, wait: rules.WaitResolution | None, now: float) -> bool:
+    """Close an open wait and wake its run; False if there was none to close.
+
+    Callers have locked the waiting run already; it is read again here so the
+    wake-up counts from its current state.
+    """
+    if wait is None or not _close_wait(conn, wait, now):
+        return False
+    row = _lock_run(conn, wait.run_id)
+    wake = rules.woken(None if row is None else _run(row), now)
+    if wake is not None:
+        _update_run(conn, wait.run_id, wake)
+    return True
 
 
 def _run(row: Any) -> RunRecord:
@@ -362,25 +356,17 @@ class SQLStore(Store):
         with self._read() as conn:
             return list(conn.execute(query).scalars())
 
+    @_retry_conflicts
     def claim_run(
         self, run_id: str, owner: str, now: float, lease_expires_at: float
     ) -> RunRecord | None:
         with self._write() as conn:
-            result = conn.execute(
-                update(_runs)
-                .where(_runs.c.id == run_id, _claimable(now))
-                .values(
-                    status="running",
-                    lease_owner=owner,
-                    lease_expires_at=lease_expires_at,
-                    started_at=case((_runs.c.started_at.is_(None), now), else_=_runs.c.started_at),
-                    executions=_runs.c.executions + 1,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount != 1:
+            row = _lock_run(conn, run_id)
+            if row is None or not rules.is_claimable(run := _run(row), now):
                 return None
-            return _run(conn.execute(select(_runs).where(_runs.c.id == run_id)).one())
+            claim = rules.claimed(run, owner, now, lease_expires_at)
+            _update_run(conn, run_id, claim)
+        return dataclasses.replace(run, **claim)
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
@@ -407,13 +393,7 @@ class SQLStore(Store):
                     _runs.c.status == "running",
                     _runs.c.wake_seq == wake_seq,
                 )
-                .values(
-                    status="waiting",
-                    wake_at=wake_at,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    updated_at=now,
-                )
+                .values(**rules.suspended(wake_at, now))
             )
         return result.rowcount == 1
 
@@ -426,7 +406,7 @@ class SQLStore(Store):
                     _runs.c.lease_owner == owner,
                     _runs.c.status == "running",
                 )
-                .values(status="queued", lease_owner=None, lease_expires_at=None, updated_at=now)
+                .values(**rules.released(now))
             )
 
     @_retry_conflicts
@@ -447,35 +427,13 @@ class SQLStore(Store):
             ).scalar()
             if parent is not None:
                 _lock_run(conn, parent)  # parent before child, like every transition
-            result = conn.execute(
-                update(_runs)
-                .where(
-                    _runs.c.id == run_id,
-                    _runs.c.lease_owner == owner,
-                    _runs.c.status == "running",
-                )
-                .values(
-                    status=status,
-                    output=output,
-                    error=error,
-                    ended_at=now,
-                    updated_at=now,
-                    wake_at=None,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
-            if result.rowcount != 1:
+            row = _lock_run(conn, run_id)
+            if row is None or not rules.is_held_by(run := _run(row), owner):
                 return False
-            run = conn.execute(
-                select(_runs.c.parent_run_id, _runs.c.parent_step_key).where(_runs.c.id == run_id)
-            ).one()
-            if run.parent_run_id is not None:
-                step_status: StepStatus = "completed" if status == "completed" else "failed"
-                if _close_wait(
-                    conn, run.parent_run_id, run.parent_step_key, step_status, now, output, error
-                ):
-                    _wake(conn, run.parent_run_id, now)
+            _update_run(
+                conn, run_id, {**rules.ended(status, now), "output": output, "error": error}
+            )
+            _close_and_wake(conn, rules.parent_resolution(run, status, output, error), now)
         return True
 
     @_retry_conflicts
@@ -492,40 +450,26 @@ class SQLStore(Store):
             # Lock the family level by level, top-down, before changing any of it:
             # a child finishing now either commits first (and stays completed) or
             # finds itself cancelled.
-            family, frontier = [run_id], [run_id]
-            while frontier:
-                frontier = list(
-                    conn.execute(
-                        select(_runs.c.id)
-                        .where(_runs.c.parent_run_id.in_(frontier))
-                        .order_by(_runs.c.id)
-                        .with_for_update()
-                    ).scalars()
-                )
-                family.extend(frontier)
+            family = rules.family(
+                run_id,
+                lambda parents: conn.execute(
+                    select(_runs.c.id)
+                    .where(_runs.c.parent_run_id.in_(parents))
+                    .order_by(_runs.c.id)
+                    .with_for_update()
+                ).scalars(),
+            )
             conn.execute(
                 update(_runs)
                 .where(_runs.c.id.in_(family), _runs.c.status.not_in(TERMINAL_RUN_STATUSES))
-                .values(
-                    status="cancelled",
-                    ended_at=now,
-                    updated_at=now,
-                    wake_at=None,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
+                .values(**rules.ended("cancelled", now))
             )
             conn.execute(
                 update(_tokens)
                 .where(_tokens.c.run_id.in_(family), _tokens.c.status == "pending")
-                .values(status="cancelled")
+                .values(status=rules.TOKEN_STATUS_ON_CANCEL)
             )
-            if top.parent_run_id is not None:
-                error = error_json("RunCancelledError", f"child run {run_id!r} was cancelled")
-                if _close_wait(
-                    conn, top.parent_run_id, top.parent_step_key, "failed", now, None, error
-                ):
-                    _wake(conn, top.parent_run_id, now)
+            _close_and_wake(conn, rules.parent_resolution(_run(top), "cancelled"), now)
         return True
 
     @_retry_conflicts
@@ -539,42 +483,29 @@ class SQLStore(Store):
         if row is None:
             raise RunNotFound(run_id)
         run = _run(row)
-        check_resumable(run)
+        rules.check_resumable(run)
         journal = [
             _step(r)
             for r in conn.execute(
                 select(*_STEP_COLUMNS).where(_steps.c.run_id == run_id).order_by(_steps.c.seq)
             )
         ]
-        failed = step_to_rerun(run, journal)
+        failed = rules.step_to_rerun(run, journal)
         if failed is not None:
             at_step = (_steps.c.run_id == run_id, _steps.c.key == failed.key)
             child = None if failed.kind != "invoke" or failed.wait_ref is None else failed.wait_ref
             child_row = None if child is None else _lock_run(conn, child)
-            if child_row is not None and child_row.status == "failed":
+            if child_row is not None and rules.child_to_resume(failed, _run(child_row)):
                 # The child failed the run: resume it too, and wait for it again,
                 # so that its completed steps are kept as well.
                 self._resume(conn, child_row.id, now)
-                conn.execute(
-                    update(_steps)
-                    .where(*at_step)
-                    .values(status="waiting", error=None, output=None, ended_at=None)
-                )
+                conn.execute(update(_steps).where(*at_step).values(**rules.REOPENED_WAIT))
             else:
                 conn.execute(delete(_steps).where(*at_step, _steps.c.status == "failed"))
         result = conn.execute(
             update(_runs)
             .where(_runs.c.id == run_id, _runs.c.status == "failed")
-            .values(
-                status="queued",
-                output=None,
-                error=None,
-                ended_at=None,
-                wake_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+            .values(**rules.requeued(now))
         )
         assert result.rowcount == 1, "the row lock keeps the run failed until now"
 
@@ -613,12 +544,7 @@ class SQLStore(Store):
         try:
             with self._write() as conn:
                 parent = _lock_run(conn, wait.run_id)
-                if parent is None or parent.status in TERMINAL_RUN_STATUSES:
-                    # Cancelled while it was starting the child: the child is born
-                    # cancelled, so no run outlives its cancelled parent.
-                    child = dataclasses.replace(
-                        child, status="cancelled", ended_at=child.created_at
-                    )
+                child = rules.born(child, None if parent is None else _run(parent))
                 conn.execute(_INSERT_STEP, _row(wait))
                 conn.execute(_INSERT_RUN, _row(child))
             return wait
@@ -648,7 +574,7 @@ class SQLStore(Store):
     ) -> StepRecord | None:
         with self._write() as conn:
             _lock_run(conn, run_id)
-            if not _close_wait(conn, run_id, key, status, now, output, error):
+            if not _close_wait(conn, rules.WaitResolution(run_id, key, status, output, error), now):
                 return None
             conn.execute(
                 update(_tokens)
@@ -657,7 +583,7 @@ class SQLStore(Store):
                     _tokens.c.step_key == key,
                     _tokens.c.status == "pending",
                 )
-                .values(status="expired")
+                .values(status=rules.TOKEN_STATUS_ON_WAIT_CLOSED)
             )
             row = conn.execute(
                 select(*_STEP_COLUMNS).where(_steps.c.run_id == run_id, _steps.c.key == key)
@@ -719,25 +645,25 @@ class SQLStore(Store):
             # read it again under the lock.
             run_row = _lock_run(conn, row.run_id)
             record = _token(conn.execute(by_value).one())
-            check_token_completable(record, None if run_row is None else _run(run_row), now)
+            rules.check_token_completable(record, None if run_row is None else _run(run_row), now)
+            wait = conn.execute(
+                select(*_STEP_COLUMNS).where(
+                    _steps.c.run_id == record.run_id, _steps.c.key == record.step_key
+                )
+            ).first()
+            rules.check_wait_open(record, None if wait is None else _step(wait))
+            done = rules.completed_token(payload, now)
             completed = conn.execute(
                 update(_tokens)
                 .where(_tokens.c.token == token, _tokens.c.status == "pending")
-                .values(status="completed", payload=payload, completed_at=now)
+                .values(**done)
             )
             if completed.rowcount != 1:  # the lock makes this unreachable; keep it so
                 raise TokenAlreadyCompleted(
                     f"token for step {record.step_key!r} was already completed"
                 )
-            if not _close_wait(
-                conn, record.run_id, record.step_key, "completed", now, payload, None
-            ):
-                raise TokenRunNotWaiting(
-                    f"token for step {record.step_key!r} belongs to run {record.run_id!r}, "
-                    "whose wait for it has already ended"
-                )
-            _wake(conn, record.run_id, now)
-        return dataclasses.replace(record, status="completed", payload=payload, completed_at=now)
+            _close_and_wake(conn, rules.token_resolution(record, payload), now)
+        return dataclasses.replace(record, **done)
 
     # -- events -------------------------------------------------------------
 
@@ -762,10 +688,8 @@ class SQLStore(Store):
                     continue
                 # Locked in run-id order: two events never wait on each other.
                 _lock_run(conn, wait.run_id)
-                if _close_wait(
-                    conn, wait.run_id, wait.key, "completed", event.received_at, output, None
-                ):
-                    _wake(conn, wait.run_id, event.received_at)
+                resolution = rules.WaitResolution(wait.run_id, wait.key, "completed", output)
+                if _close_and_wake(conn, resolution, event.received_at):
                     woken.append(wait.run_id)
         return woken
 

@@ -9,17 +9,21 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from agentkit import AgentKit, Context, ManualClock, RunFailedError
-from agentkit.agents._agent import (
+from agentkit import (
     Agent,
     AgentHooks,
+    AgentKit,
     AgentResult,
+    Context,
+    ManualClock,
     MaxIterationsExceeded,
     OutputValidationError,
+    RunFailedError,
+    agent_function,
+    run_agent,
+    start_agent,
+    tool,
 )
-from agentkit.agents._run import agent_function, run_agent, start_agent
-from agentkit.agents._tool import tool
-from agentkit.durable._ids import new_id
 from agentkit.models import (
     Message,
     ModelResponse,
@@ -201,7 +205,7 @@ async def test_usage_and_cost_come_from_stored_completions_and_survive_replay(
             priced("done", 2000, 200),
         ],
         model="gpt-4o",
-        retry=RetryPolicy(max_attempts=2, jitter=False),
+        retry=RetryPolicy(max_attempts=2, initial_backoff=0.5, jitter=0),
     )
     agent = Agent("acct", "", model, [search])
     seen: list[AgentResult[Any]] = []
@@ -219,7 +223,7 @@ async def test_usage_and_cost_come_from_stored_completions_and_survive_replay(
     # charged for a failed call): it counts in the cost, not in the usage.
     kit.store.append_completion(
         CompletionRecord(
-            id=new_id("cmp"),
+            id="cmp_billed_attempt",
             run_id=handle.id,
             step_key="acct/infer#1",
             fingerprint="x",
@@ -287,7 +291,7 @@ async def test_replaying_a_finished_run_calls_no_model_and_no_tool(kit: AgentKit
     replay = await start_agent(kit, agent, "notes")
     ids: dict[str, str] = {}
     for completion in kit.completions(original.id):
-        ids[completion.id] = new_id("cmp")
+        ids[completion.id] = f"{completion.id}_replayed"
         kit.store.append_completion(replace(completion, id=ids[completion.id], run_id=replay.id))
     for step in kit.journal(original.id):
         output = step.output

@@ -7,10 +7,16 @@ from typing import Any
 
 import pytest
 
-from agentkit import AgentKit, Context, ManualClock, RunFailedError, TokenAlreadyCompleted
-from agentkit.agents._agent import Agent
-from agentkit.agents._run import start_agent
-from agentkit.agents._tool import tool
+from agentkit import (
+    Agent,
+    AgentKit,
+    Context,
+    ManualClock,
+    RunFailedError,
+    TokenAlreadyCompleted,
+    start_agent,
+    tool,
+)
 from agentkit.errors import TokenPayloadInvalid
 from agentkit.models import ScriptedModel
 from tests.agents.conftest import call, calls, drain

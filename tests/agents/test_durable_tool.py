@@ -6,10 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentkit import AgentKit, Context, ManualClock
-from agentkit.agents._agent import Agent
-from agentkit.agents._function_tool import function_as_tool
-from agentkit.agents._run import start_agent
+from agentkit import Agent, AgentKit, Context, ManualClock, function_as_tool, start_agent
 from agentkit.models import ScriptedModel
 from tests.agents.conftest import call, calls, drain
 

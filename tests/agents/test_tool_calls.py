@@ -8,10 +8,18 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from agentkit import AgentKit, Context, ManualClock, RetryPolicy
-from agentkit.agents._agent import Agent, AgentResult
-from agentkit.agents._run import run_agent, start_agent
-from agentkit.agents._tool import ToolRetry, tool
+from agentkit import (
+    Agent,
+    AgentKit,
+    AgentResult,
+    Context,
+    ManualClock,
+    RetryPolicy,
+    ToolRetry,
+    run_agent,
+    start_agent,
+    tool,
+)
 from agentkit.models import Message, ScriptedModel, ToolCallPart, ToolResultPart
 from tests.agents.conftest import call, calls, drain
 from tests.killing import deadline

@@ -7,11 +7,7 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from agentkit import AgentKit, Context
-from agentkit.agents._agent import Agent
-from agentkit.agents._function_tool import function_as_tool
-from agentkit.agents._schema import parse_docstring
-from agentkit.agents._tool import FunctionTool, tool
+from agentkit import Agent, AgentKit, Context, FunctionTool, function_as_tool, tool
 from agentkit.errors import ConfigError
 from agentkit.models import ScriptedModel, ToolSpec
 
@@ -223,23 +219,36 @@ def test_plain_functions_in_an_agent_become_tools() -> None:
 
 
 def test_docstring_parsing() -> None:
-    doc = """Summary line
-    continues here.
+    def annotate(a: int, rest: list[str], b: str) -> str:
+        """Summary line
+        continues here.
 
-    Args:
-        a (int): First.
-        *rest: Others,
-            continued.
-        b: Second.
+        Args:
+            a (int): First.
+            *rest: Others,
+                continued.
+            b: Second.
 
-    Returns:
-        nothing: not an argument.
-    """
-    assert parse_docstring(doc) == (
-        "Summary line continues here.",
-        {"a": "First.", "rest": "Others, continued.", "b": "Second."},
-    )
-    assert parse_docstring(None) == ("", {})
+        Returns:
+            nothing: not an argument.
+        """
+        return ""
+
+    def bare(a: int) -> str:
+        return ""
+
+    spec = tool(annotate).spec
+    assert spec.description == "Summary line continues here."
+    assert {
+        name: prop.get("description") for name, prop in spec.parameters["properties"].items()
+    } == {
+        "a": "First.",
+        "rest": "Others, continued.",
+        "b": "Second.",
+    }
+    # No docstring: the name stands in for the description, and no parameter has one.
+    assert tool(bare).spec.description == "bare"
+    assert tool(bare).spec.parameters["properties"] == {"a": {"type": "integer"}}
 
 
 def test_function_as_tool_schema_skips_ctx(kit: AgentKit) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+
+import pytest
 
 from agentkit import Agent, AgentKit, start_agent, tool
 from agentkit.models import (
@@ -315,10 +318,33 @@ async def test_completions_of_a_run_without_model_calls(
     assert json.loads(cli("runs", "completions", handle.id, "--raw").stdout) == []
 
 
-def test_cost_is_a_sum_or_na() -> None:
-    from agentkit.cli._calls import cost_text
+async def test_cost_is_a_sum_of_the_attempts_or_na(kit: AgentKit, cli: CLI) -> None:
+    # gpt-4o is in LiteLLM's price map: 2.5e-06 per input token, 1e-05 per output token.
+    model = ScriptedModel(
+        [
+            ScriptedModel.tool_call(
+                "lookup",
+                {"order_id": "A-17", "count": 1},
+                usage=Usage(input_tokens=100, output_tokens=10),
+                model="gpt-4o",
+            ),
+            ScriptedModel.text("Done.", usage=Usage(input_tokens=40, output_tokens=20)),
+        ],
+        model="scripted",
+    )
+    handle = await start_agent(kit, _support(model), "Look A-17 up.")
+    await adrain(kit)
+    first, second = kit.completions(handle.id)
+    # Billed attempts the journal does not reference, beside a priced and an unpriced answer.
+    kit.store.append_completion(
+        replace(first, id="cmp_billed_retry_1", attempt=2, cost_usd=0.0002, error="{}")
+    )
+    kit.store.append_completion(
+        replace(second, id="cmp_billed_retry_2", attempt=2, cost_usd=0.001, error="{}")
+    )
 
-    assert cost_text([0.0001, 0.0002]) == "$0.000300"
-    assert cost_text([None, None]) == "n/a"
-    assert cost_text([]) == "n/a"
-    assert cost_text([0.001, None]) == "$0.001000 + n/a"
+    _, model_calls, _ = tables(cli("runs", "show", handle.id).stdout)
+
+    assert first.cost_usd == pytest.approx(100 * 2.5e-06 + 10 * 1e-05, rel=1e-12)
+    assert second.cost_usd is None  # "scripted" has no price
+    assert model_calls.column("cost") == ["$0.000550", "$0.001000 + n/a"]

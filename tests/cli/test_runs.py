@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agentkit import AgentKit, Context, NonRetriableError
-from agentkit.cli._render import local_time
 from tests.cli.conftest import CLI, Functions, adrain, assert_one_error_line, fields, tables
+
+
+def local_time(epoch: float | None) -> str:
+    """How the tables show a time: local, to the second (pinned in test_render.py)."""
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 async def test_list_shows_each_run_with_its_status(

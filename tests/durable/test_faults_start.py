@@ -1,5 +1,5 @@
 """Starting runs (issue 14): input checked before a run exists, idempotency conflicts,
-start options, and the sync conveniences for scripts."""
+start options, and ``kit.run_sync`` for scripts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, AgentKit, Context, IdempotencyConflict, RunFailedError
+from agentkit import AgentKit, Context, IdempotencyConflict, RunFailedError
 from agentkit.errors import UsageError
-from agentkit.models import ScriptedModel
 from agentkit.store import InMemoryStore
 from tests.durable.conftest import drain
 
@@ -147,32 +146,18 @@ def test_run_sync_runs_a_function_without_an_event_loop(tmp_path: Path) -> None:
         kit.close()
 
 
-def test_run_agent_sync_runs_an_agent_without_an_event_loop() -> None:
-    kit = AgentKit(store=InMemoryStore())
-    agent = Agent("echo", "You echo.", ScriptedModel([ScriptedModel.text("hello")]))
-    result = kit.run_agent_sync(agent, "say hello")
-    assert result.output == "hello"
-
-
-async def test_the_sync_calls_refuse_a_running_loop_and_say_what_to_await() -> None:
+async def test_run_sync_refuses_a_running_loop_and_says_what_to_await() -> None:
     kit = AgentKit(store=InMemoryStore())
 
     @kit.function()
     async def flow(ctx: Context) -> int:
         return 1
 
-    agent = Agent("echo", "You echo.", ScriptedModel([ScriptedModel.text("hello")]))
     with pytest.raises(UsageError) as run_sync:
         kit.run_sync(flow)
     assert str(run_sync.value) == (
         "kit.run_sync(...) cannot run inside a running event loop (Jupyter, async code): "
         "use `await kit.run(...)` there instead"
-    )
-    with pytest.raises(UsageError) as agent_sync:
-        kit.run_agent_sync(agent, "hi")
-    assert str(agent_sync.value) == (
-        "kit.run_agent_sync(...) cannot run inside a running event loop (Jupyter, async "
-        "code): use `await kit.run_agent(...)` there instead"
     )
     assert kit.list_runs() == []
     assert asyncio.get_running_loop().is_running()

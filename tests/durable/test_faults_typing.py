@@ -31,6 +31,6 @@ def test_start_and_run_are_typed_by_the_function_parameters() -> None:
         f'{target}:22: error: Missing positional argument "topic" in call to "run_sync" of '
         '"AgentKit"  [call-arg]',
         f'{target}:23: error: Argument 1 to "run" of "AgentKit" has incompatible type '
-        '"DurableFunction[[str, int], str]"; expected "DurableFunction[[str, int], int]"  '
+        '"AgentFunction[[str, int], str]"; expected "DurableFunction[[str, int], int]"  '
         "[arg-type]",
     ], out.stdout + out.stderr

@@ -10,8 +10,6 @@ import pytest
 import respx
 
 from agentkit import AgentKit, Context, ManualClock, RunFailedError
-from agentkit.durable._ids import new_id
-from agentkit.durable._serde import fingerprint
 from agentkit.models import (
     AuthenticationFailed,
     FallbackModel,
@@ -94,9 +92,21 @@ async def test_changed_prompt_is_a_divergence(kit: AgentKit, clock: ManualClock)
     prompt["text"] = "v2"
     clock.advance(2)
     await drain(kit)
-    with pytest.raises(RunFailedError, match="step 'think' \\(infer\\) with input fingerprint"):
+    with pytest.raises(RunFailedError) as info:
         await handle.result()
     assert len(model.requests) == 1
+    # The fingerprints: the one journaled for v1, and the one a fresh run of v2 journals.
+    journaled = {s.key: s for s in kit.journal(handle.id)}["think"].fingerprint
+    fresh = await kit.start(chat)
+    await drain(kit)
+    changed = {s.key: s for s in kit.journal(fresh.id)}["think"].fingerprint
+    assert journaled != changed
+    assert str(info.value) == (
+        f"run {handle.id!r} failed: NonDeterminismError: run {handle.id!r} is not "
+        f"deterministic: the journal has step 'think' (infer) with input fingerprint "
+        f"{journaled}, but the code asked for the same step with input fingerprint {changed} "
+        "(its arguments changed)"
+    )
 
 
 async def test_failover_stores_every_attempt_and_replay_never_redecides(
@@ -104,7 +114,9 @@ async def test_failover_stores_every_attempt_and_replay_never_redecides(
 ) -> None:
     limited = RateLimited("slow down", provider="scripted", model="primary", status_code=429)
     primary = ScriptedModel(
-        [limited, limited], model="primary", retry=RetryPolicy(max_attempts=2, jitter=False)
+        [limited, limited],
+        model="primary",
+        retry=RetryPolicy(max_attempts=2, initial_backoff=0.5, jitter=0),
     )
     backup = ScriptedModel(["from backup"], model="backup")
 
@@ -221,14 +233,25 @@ async def test_completion_stored_before_a_crash_is_not_paid_again(kit: AgentKit)
     async def chat(ctx: Context) -> str:
         return (await ctx.step.infer("think", model, request)).text
 
+    # The request's fingerprint, as a run that makes the same call records it.
+    probe_model = ScriptedModel(["probe"])
+
+    @kit.function()
+    async def probe(ctx: Context) -> str:
+        return (await ctx.step.infer("think", probe_model, request)).text
+
+    probed = await kit.start(probe)
+    await drain(kit)
+    [probe_completion] = kit.completions(probed.id)
+
     handle = await kit.start(chat)
     paid = ScriptedModel.text("answer already paid for")
     kit.store.append_completion(
         CompletionRecord(
-            id=new_id("cmp"),
+            id="cmp_paid_before_the_crash",
             run_id=handle.id,
             step_key="think",
-            fingerprint=fingerprint("infer", request.model_dump(mode="json")),
+            fingerprint=probe_completion.fingerprint,
             attempt=1,
             model_index=0,
             provider="scripted",

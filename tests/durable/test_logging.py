@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from agentkit import AgentKit, Context, DurableFunction, NonRetriableError
-from agentkit._redact import register_secret  # no public name: models register their keys
+from agentkit.models import OpenAIModel
 from agentkit.store import InMemoryStore
 from tests.durable.conftest import drain
 from tests.killing import REPO, deadline, run_process
@@ -176,7 +176,7 @@ async def test_logs_never_show_a_registered_secret(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret = f"sk-log-{secrets.token_hex(12)}"
-    register_secret(secret)
+    OpenAIModel("gpt-4o", api_key=secret)  # a model registers its key when built
     caplog.set_level(logging.DEBUG, logger="agentkit")
     kit = AgentKit(f"sqlite:///{tmp_path}/kit.db")
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agentkit import AgentKit, Context, ManualClock, RunFailedError
+from agentkit import AgentKit, Context, ManualClock, NonDeterminismError, RunFailedError
 from tests.durable.conftest import drain
 
 
@@ -21,8 +21,16 @@ async def _suspend_then_change(
     await drain(kit)
     with pytest.raises(RunFailedError) as info:
         await handle.result()
-    assert info.value.error_type == "NonDeterminismError"
+    assert info.value.error_type == NonDeterminismError.__name__
     return info.value
+
+
+def diverged(run_id: str, expected: str, actual: str) -> str:
+    """The whole message a run fails with when its replay diverges."""
+    return (
+        f"run {run_id!r} failed: NonDeterminismError: run {run_id!r} is not deterministic: "
+        f"the journal has {expected}, but the code asked for {actual}"
+    )
 
 
 async def test_renamed_step_is_a_divergence(kit: AgentKit, clock: ManualClock) -> None:
@@ -34,8 +42,9 @@ async def test_renamed_step_is_a_divergence(kit: AgentKit, clock: ManualClock) -
         await ctx.step.sleep("wait", 50)
 
     error = await _suspend_then_change(kit, clock, version, flow)
-    assert "the journal has step 'fetch' (run) next" in error.error_message
-    assert "new step 'download' (run) instead" in error.error_message
+    assert str(error) == diverged(
+        error.run_id, "step 'fetch' (run) next", "new step 'download' (run) instead"
+    )
 
 
 async def test_changed_arguments_are_a_divergence(kit: AgentKit, clock: ManualClock) -> None:
@@ -47,8 +56,17 @@ async def test_changed_arguments_are_a_divergence(kit: AgentKit, clock: ManualCl
         await ctx.step.sleep("wait", 50)
 
     error = await _suspend_then_change(kit, clock, version, flow)
-    assert "its arguments changed" in error.error_message
-    assert "step 'fetch' (run) with input fingerprint" in error.error_message
+    # The fingerprints: the one journaled by v1, and the one a fresh run of v2 journals.
+    journaled = {s.key: s for s in kit.journal(error.run_id)}["fetch"].fingerprint
+    fresh = await kit.start(flow)
+    await drain(kit)
+    changed = {s.key: s for s in kit.journal(fresh.id)}["fetch"].fingerprint
+    assert journaled != changed
+    assert str(error) == diverged(
+        error.run_id,
+        f"step 'fetch' (run) with input fingerprint {journaled}",
+        f"the same step with input fingerprint {changed} (its arguments changed)",
+    )
 
 
 async def test_changed_kind_is_a_divergence(kit: AgentKit, clock: ManualClock) -> None:
@@ -63,7 +81,7 @@ async def test_changed_kind_is_a_divergence(kit: AgentKit, clock: ManualClock) -
         await ctx.step.sleep("wait", 50)
 
     error = await _suspend_then_change(kit, clock, version, flow)
-    assert "the journal has step 'x' (run), but the code asked for step 'x' (sleep)" in str(error)
+    assert str(error) == diverged(error.run_id, "step 'x' (run)", "step 'x' (sleep)")
 
 
 async def test_removed_step_is_a_divergence(kit: AgentKit, clock: ManualClock) -> None:
@@ -82,8 +100,11 @@ async def test_removed_step_is_a_divergence(kit: AgentKit, clock: ManualClock) -
     version["v"] = 2
     clock.advance(60)
     await drain(kit)
-    with pytest.raises(RunFailedError, match="step 'again' \\(sleep\\)"):
+    with pytest.raises(RunFailedError) as info:
         await handle.result()
+    assert str(info.value) == diverged(
+        handle.id, "step 'again' (sleep)", "the function to return without asking for it"
+    )
 
 
 async def test_inserted_step_before_journaled_ones_is_a_divergence(
@@ -100,7 +121,9 @@ async def test_inserted_step_before_journaled_ones_is_a_divergence(
         await ctx.step.sleep("wait", 50)
 
     error = await _suspend_then_change(kit, clock, version, flow)
-    assert "new step 'audit' (run) instead" in error.error_message
+    assert str(error) == diverged(
+        error.run_id, "step 'fetch' (run) next", "new step 'audit' (run) instead"
+    )
     assert ran == []  # the new step never ran: divergence is caught before side effects
 
 

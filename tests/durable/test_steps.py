@@ -165,6 +165,31 @@ async def test_backoff_is_capped(clock: ManualClock) -> None:
     assert [policy.delay(n) for n in range(1, 6)] == [1, 2, 4, 5, 5]
 
 
+async def test_a_deadline_ends_step_retries_on_the_kit_clock(
+    kit: AgentKit, clock: ManualClock
+) -> None:
+    calls = 0
+
+    def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise ConnectionError("down")
+
+    # Waits of 1 then 2 s: the second would end at 3 s, past the 2.5 s deadline.
+    policy = RetryPolicy(max_attempts=10, initial_backoff=1, jitter=0, deadline=2.5)
+
+    @kit.function(retry=policy)
+    async def flow(ctx: Context) -> None:
+        await ctx.step.run("fetch", down)
+
+    with pytest.raises(RunFailedError) as caught:
+        await kit.run(flow)
+    assert str(caught.value).endswith(
+        " failed: StepFailed: step 'fetch' failed after 2 attempt(s): ConnectionError: down"
+    )
+    assert (calls, clock.sleeps) == (2, [1])
+
+
 async def test_non_retriable_error_stops_at_once(kit: AgentKit, clock: ManualClock) -> None:
     calls = 0
 
@@ -278,6 +303,23 @@ async def test_step_id_must_be_a_string(kit: AgentKit) -> None:
 
     with pytest.raises(RunFailedError, match="a step id must be a non-empty string, got 42"):
         await kit.run(flow)
+
+
+async def test_a_step_id_may_not_contain_the_repeat_mark(kit: AgentKit) -> None:
+    ran: list[str] = []
+
+    @kit.function()
+    async def flow(ctx: Context) -> None:
+        await ctx.step.run("a", ran.append, "first")
+        await ctx.step.run("a#1", ran.append, "would collide with the second 'a'")
+
+    with pytest.raises(RunFailedError) as failed:
+        await kit.run(flow)
+    assert failed.value.error_message == (
+        "step id 'a#1' contains '#', which step keys reserve for repeats "
+        "('read', 'read#1', ...); use another character"
+    )
+    assert ran == ["first"]
 
 
 async def test_function_output_is_typed_by_its_annotation(kit: AgentKit) -> None:

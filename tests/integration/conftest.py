@@ -34,7 +34,7 @@ PROVIDERS: list[Provider] = ["openai", "litellm"]
 CLIENT_MODEL = "gpt-4o-mini"
 # Retries are part of what is tested (a 5xx is retried, a 400 is not), but a
 # second attempt is enough to see it.
-RETRY = RetryPolicy(max_attempts=2, initial_backoff=0.1, jitter=False)
+RETRY = RetryPolicy(max_attempts=2, initial_backoff=0.1, jitter=0)
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ async def test_api_keys_never_reach_attempts_or_exchanges(
             httpx.Response(200, json=recorded.json(), headers={"x-request-id": "req_1"}),
         ]
     )
-    policy = RetryPolicy(jitter=False)
+    policy = RetryPolicy(jitter=0)
     primary = OpenAIModel("gpt-4o", api_key=OPENAI_KEY, retry=policy)
     attempts: list[Attempt] = []
 

@@ -36,7 +36,10 @@ from agentkit.models import (
 from .conftest import FakeSleep
 
 REQUEST = ModelRequest(messages=[Message.user("hi")])
-POLICY = RetryPolicy(max_attempts=3, initial_backoff=0.5, max_backoff=30.0, jitter=False)
+# A model's default policy, without the jitter.
+POLICY = RetryPolicy(
+    max_attempts=3, initial_backoff=0.5, max_backoff=30.0, jitter=0, deadline=120.0
+)
 
 RETRYABLE = [
     RateLimited,
@@ -224,8 +227,21 @@ async def test_backoff_wins_when_retry_after_is_shorter(fake_sleep: FakeSleep) -
     assert fake_sleep.slept == [0.5]
 
 
+async def test_a_retry_after_past_the_deadline_is_not_waited_out(fake_sleep: FakeSleep) -> None:
+    model = ScriptedModel([error(RateLimited, retry_after=300.0), "never"], retry=POLICY)
+    recorder = Recorder()
+
+    with pytest.raises(RateLimited):
+        await complete(
+            model, REQUEST, on_attempt=recorder, sleep=fake_sleep, clock=fake_sleep.clock
+        )
+
+    assert [a.number for a in recorder.attempts] == [1]
+    assert fake_sleep.slept == []
+
+
 async def test_deadline_stops_retries(fake_sleep: FakeSleep) -> None:
-    policy = RetryPolicy(max_attempts=10, initial_backoff=0.5, jitter=False, deadline=1.0)
+    policy = RetryPolicy(max_attempts=10, initial_backoff=0.5, jitter=0, deadline=1.0)
     failure = error(ProviderServerError)
     model = ScriptedModel([failure] * 10, retry=policy)
     recorder = Recorder()
@@ -241,7 +257,7 @@ async def test_deadline_stops_retries(fake_sleep: FakeSleep) -> None:
 
 
 async def test_backoff_is_capped_and_jitter_stays_in_range(fake_sleep: FakeSleep) -> None:
-    capped = RetryPolicy(max_attempts=4, initial_backoff=10.0, max_backoff=15.0, jitter=False)
+    capped = RetryPolicy(max_attempts=4, initial_backoff=10.0, max_backoff=15.0, jitter=0)
     failure = error(ProviderServerError)
     await complete(
         ScriptedModel([failure, failure, failure, "ok"], retry=capped),
@@ -253,7 +269,7 @@ async def test_backoff_is_capped_and_jitter_stays_in_range(fake_sleep: FakeSleep
     assert fake_sleep.slept == [10.0, 15.0, 15.0]
 
     jittered = FakeSleep()
-    policy = RetryPolicy(max_attempts=3, initial_backoff=0.5, jitter=True)
+    policy = RetryPolicy(max_attempts=3, initial_backoff=0.5, jitter=0.5)
     await complete(
         ScriptedModel([failure, failure, "ok"], retry=policy),
         REQUEST,

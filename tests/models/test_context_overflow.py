@@ -20,7 +20,6 @@ from agentkit.models import (
     RetryPolicy,
     complete,
 )
-from agentkit.models._errors import error_for_status
 
 from .cassettes import load_cassette, load_synthetic
 from .conftest import OPENAI_KEY, FakeSleep
@@ -122,34 +121,34 @@ async def test_anthropic_prompt_too_long_states_its_window(
     assert caught.value.context_window == 200000
 
 
-def test_ollama_native_error_string_is_read() -> None:
-    payload = load_synthetic("ollama__native_context_length_400.synthetic.json")
+async def test_ollama_native_error_string_is_read() -> None:
+    model = OpenAIModel("ollama/llama3.2", base_url=OLLAMA, api_key=OPENAI_KEY)
+    with respx.mock(base_url=OLLAMA) as router:
+        router.post("/chat/completions").mock(
+            return_value=_response("ollama__native_context_length_400.synthetic.json")
+        )
+        with pytest.raises(ContextLengthExceeded) as caught:
+            await model.call(REQUEST)
 
-    error = error_for_status(
-        payload["status"],
-        provider="litellm",
-        model="ollama/llama3.2",
-        body=payload["body"],
-        headers=payload["headers"],
-    )
-
-    assert type(error) is ContextLengthExceeded
-    assert error.message == (
-        "litellm model 'ollama/llama3.2' failed with HTTP 400: "
+    assert type(caught.value) is ContextLengthExceeded
+    assert caught.value.message == (
+        "openai model 'ollama/llama3.2' failed with HTTP 400: "
         "the input length exceeds the context length"
     )
 
 
-def test_an_unrelated_400_stays_a_bad_request() -> None:
-    error = error_for_status(
-        400,
-        provider="openai",
-        model="served",
-        body={"error": {"message": "'messages' must contain at least one message"}},
-        headers={},
-    )
+async def test_an_unrelated_400_stays_a_bad_request() -> None:
+    model = OpenAIModel("served", base_url=LLAMA_CPP, api_key=OPENAI_KEY)
+    body = {"error": {"message": "'messages' must contain at least one message"}}
+    with respx.mock(base_url=LLAMA_CPP) as router:
+        router.post("/chat/completions").mock(return_value=httpx.Response(400, json=body))
+        with pytest.raises(BadRequest) as caught:
+            await model.call(REQUEST)
 
-    assert type(error) is BadRequest
+    assert type(caught.value) is BadRequest
+    assert caught.value.message == (
+        "openai model 'served' failed with HTTP 400: 'messages' must contain at least one message"
+    )
 
 
 async def _complete_with(
@@ -168,7 +167,7 @@ async def _complete_with(
 
 async def test_llama_cpp_overflow_fails_over_to_a_larger_window(fake_sleep: FakeSleep) -> None:
     """The window comes from the error (n_ctx 4096); the next model states 32768."""
-    policy = RetryPolicy(jitter=False)
+    policy = RetryPolicy(jitter=0)
     small = OpenAIModel("gemma-3-270m", base_url=LLAMA_CPP, retry=policy)
     large = OpenAIModel("qwen-7b", base_url=VLLM, retry=policy, context_window=32768)
     with respx.mock() as router:

@@ -1,21 +1,71 @@
-"""Error classification at the boundary, retry-after parsing, header allow-list."""
+"""Error classification at the boundary, retry-after parsing, header allow-list.
+
+Each case is a provider's HTTP reply faked at the transport (respx) and read by
+`OpenAIModel.call`, so only the public boundary is exercised.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import json
+import time
+from typing import Any
+
+import httpx
 import pytest
+import respx
 
 from agentkit.errors import AgentkitError
 from agentkit.models import (
     AuthenticationFailed,
     BadRequest,
     ContextLengthExceeded,
+    Message,
     ModelError,
     ModelNotFound,
+    ModelRequest,
+    OpenAIModel,
     ProviderOverloaded,
     ProviderServerError,
     RateLimited,
 )
-from agentkit.models._errors import error_for_status, parse_retry_after, select_headers
+
+BASE_URL = "http://127.0.0.1:9/v1"
+REQUEST = ModelRequest(messages=[Message.user("hi")])
+
+
+async def failure(
+    status: int, body: object = None, headers: dict[str, str] | None = None
+) -> ModelError:
+    """The error `OpenAIModel("gpt-4o").call` raises for this reply."""
+    content: dict[str, Any] = {}
+    if isinstance(body, str):
+        content["text"] = body
+    elif body is not None:
+        content["json"] = body
+    model = OpenAIModel("gpt-4o", base_url=BASE_URL, api_key="sk-test-errors")
+    with respx.mock(base_url=BASE_URL) as router:
+        router.post("/chat/completions").mock(
+            return_value=httpx.Response(status, headers=headers, **content)
+        )
+        with pytest.raises(ModelError) as caught:
+            await model.call(REQUEST)
+    return caught.value
+
+
+async def stream_failure(event: dict[str, Any]) -> ModelError:
+    """The error a streamed call raises when the stream carries an error event."""
+    model = OpenAIModel("gpt-4o", base_url=BASE_URL, api_key="sk-test-errors")
+    sse = f"data: {json.dumps(event)}\n\n"
+    with respx.mock(base_url=BASE_URL) as router:
+        router.post("/chat/completions").mock(
+            return_value=httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, text=sse
+            )
+        )
+        with pytest.raises(ModelError) as caught:
+            await model.call(REQUEST, on_event=lambda _: None)
+    return caught.value
 
 
 @pytest.mark.parametrize(
@@ -40,31 +90,41 @@ from agentkit.models._errors import error_for_status, parse_retry_after, select_
         (401, None, AuthenticationFailed, False),
         (403, None, AuthenticationFailed, False),
         (404, None, ModelNotFound, False),
-        (
-            200,
-            {"error": {"type": "overloaded_error", "message": "Overloaded"}},
-            ProviderOverloaded,
-            True,
-        ),
-        (200, {"error": {"type": "api_error", "message": "x"}}, ProviderServerError, True),
     ],
 )
-def test_status_classification(
+async def test_status_classification(
     status: int, body: object, expected: type[ModelError], retryable: bool
 ) -> None:
-    error = error_for_status(status, provider="openai", model="gpt-4o", body=body, headers={})
+    error = await failure(status, body)
 
     assert type(error) is expected
     assert error.retryable is retryable
     assert error.status_code == status
-    assert error.body == body
+    assert error.body == ("" if body is None else body)  # an empty reply reads as ""
     assert isinstance(error, AgentkitError)
 
 
-def test_message_names_provider_model_and_status() -> None:
-    error = error_for_status(
-        429, provider="openai", model="gpt-4o", body={"error": {"message": "slow"}}, headers={}
-    )
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"error": {"type": "overloaded_error", "message": "Overloaded"}}, ProviderOverloaded),
+        ({"error": {"type": "api_error", "message": "x"}}, ProviderServerError),
+    ],
+)
+async def test_an_error_inside_a_200_stream_is_classified_by_its_type(
+    event: dict[str, Any], expected: type[ModelError]
+) -> None:
+    error = await stream_failure(event)
+
+    assert type(error) is expected
+    assert error.retryable is True
+    assert error.status_code == 200
+    assert error.body == event
+    assert str(error) == f"openai model 'gpt-4o' failed with HTTP 200: {event['error']['message']}"
+
+
+async def test_message_names_provider_model_and_status() -> None:
+    error = await failure(429, {"error": {"message": "slow"}})
 
     assert str(error) == "openai model 'gpt-4o' failed with HTTP 429: slow"
     assert error.to_record() == {
@@ -82,19 +142,33 @@ def test_message_names_provider_model_and_status() -> None:
         ({"retry-after": "3"}, 3.0),
         ({"Retry-After": "1.5"}, 1.5),
         ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
-        ({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, 10.0),
-        ({"retry-after": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),
+        ({"retry-after": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),  # a date in the past
         ({"retry-after": "later"}, None),
         ({}, None),
     ],
 )
-def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
-    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
-    assert parse_retry_after(headers, now=lambda: now) == expected
+async def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
+    error = await failure(429, {"error": {"message": "slow"}}, headers)
+    assert error.retry_after == expected
 
 
-def test_only_allow_listed_headers_are_kept() -> None:
-    kept = select_headers(
+async def test_retry_after_as_a_date_counts_from_now() -> None:
+    when = int(time.time()) + 3600
+    header = email.utils.formatdate(when, usegmt=True)
+
+    before = time.time()
+    error = await failure(429, {"error": {"message": "slow"}}, {"retry-after": header})
+    after = time.time()
+
+    # retry_after == when - now, for a `now` read during the call.
+    assert error.retry_after is not None
+    assert before <= when - error.retry_after <= after
+
+
+async def test_only_allow_listed_headers_are_kept() -> None:
+    error = await failure(
+        429,
+        {"error": {"message": "slow"}},
         {
             "Authorization": "Bearer sk-secret",
             "x-api-key": "sk-ant-secret",
@@ -106,10 +180,10 @@ def test_only_allow_listed_headers_are_kept() -> None:
             "x-ratelimit-remaining-requests": "9",
             "anthropic-ratelimit-tokens-remaining": "99",
             "openai-organization": "acme",
-        }
+        },
     )
 
-    assert kept == {
+    assert error.headers == {
         "x-request-id": "req_1",
         "request-id": "req_2",
         "retry-after": "1",

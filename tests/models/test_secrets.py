@@ -8,11 +8,11 @@ import httpx
 import pytest
 import respx
 
-from agentkit._redact import REDACTED, scrub
 from agentkit.models import (
     AnthropicModel,
     Attempt,
     AuthenticationFailed,
+    BadRequest,
     LiteLLMModel,
     Message,
     ModelRequest,
@@ -23,9 +23,25 @@ from agentkit.models import (
 from .cassettes import load_synthetic
 
 REQUEST = ModelRequest(messages=[Message.user("hi")])
+REDACTED = "[REDACTED]"
+PROBE = "http://127.0.0.1:9/v1"
 
 
-def test_every_model_registers_its_key_and_credential_headers() -> None:
+async def scrubbed(text: str) -> str:
+    """``text`` as the model boundary reports it: an error message from a provider."""
+    model = OpenAIModel("probe", base_url=PROBE, api_key="sk-probe-registered-0000")
+    with respx.mock(base_url=PROBE) as router:
+        router.post("/chat/completions").mock(
+            return_value=httpx.Response(400, json={"error": {"message": text}})
+        )
+        with pytest.raises(BadRequest) as caught:
+            await model.call(REQUEST)
+    prefix = "openai model 'probe' failed with HTTP 400: "
+    assert caught.value.message.startswith(prefix)
+    return caught.value.message.removeprefix(prefix)
+
+
+async def test_every_model_registers_its_key_and_credential_headers() -> None:
     OpenAIModel(
         "gpt-4o",
         api_key="sk-openai-registered-0001",
@@ -47,17 +63,19 @@ def test_every_model_registers_its_key_and_credential_headers() -> None:
         "sk-ant-registered-0004 proxy-token-registered-0005 gemini-key-registered-0006 "
         "goog-key-registered-0007"
     )
-    assert scrub(text) == " ".join([REDACTED] * 2 + ["team-blue-0003"] + [REDACTED] * 4)
+    assert await scrubbed(text) == " ".join([REDACTED] * 2 + ["team-blue-0003"] + [REDACTED] * 4)
 
 
-def test_a_given_client_registers_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_given_client_registers_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
     import openai
 
     OpenAIModel("gpt-4o", client=openai.AsyncOpenAI(api_key="sk-client-registered-0008"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env-registered-0009")
     OpenAIModel("gpt-4o")
 
-    assert scrub("sk-client-registered-0008 / sk-env-registered-0009") == f"{REDACTED} / {REDACTED}"
+    assert await scrubbed("sk-client-registered-0008 / sk-env-registered-0009") == (
+        f"{REDACTED} / {REDACTED}"
+    )
 
 
 def test_litellm_headers_are_sent_but_never_stored() -> None:
