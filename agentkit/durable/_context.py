@@ -20,7 +20,12 @@ from pydantic import BaseModel
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._clock import check_seconds
-from agentkit.durable._execution import Execution, current_step, failure_json, is_engine_signal
+from agentkit.durable._execution_state import (
+    Execution,
+    current_step,
+    failure_json,
+    is_engine_signal,
+)
 from agentkit.durable._function import DurableFunction
 from agentkit.durable._ids import new_id, new_token
 from agentkit.durable._infer import Recordable, infer

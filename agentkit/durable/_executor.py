@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._context import Context, Steps
-from agentkit.durable._execution import Execution, Suspended, failure_json, guard_function
+from agentkit.durable._execution_state import Execution, Suspended, failure_json, guard_function
 from agentkit.durable._heartbeat import LeaseHeartbeat
 from agentkit.durable._replay import Journal
 from agentkit.durable._serde import round_trip

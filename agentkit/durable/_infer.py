@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from agentkit.durable._execution import Execution
+from agentkit.durable._execution_state import Execution
 from agentkit.durable._ids import new_id
 from agentkit.durable._serde import fingerprint
 from agentkit.errors import UsageError

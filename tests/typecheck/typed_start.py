@@ -1,6 +1,8 @@
-"""Checked by mypy in tests/durable/test_faults_typing.py: each marked line must be an error.
+"""Type-checked by .ci/run: `kit.start`/`kit.run` are typed by the function's parameters.
 
-Not collected by pytest and never run; it only has to type-check as stated.
+Each line marked ``# type: ignore[code]`` must be exactly that mypy error: the
+check runs with ``--warn-unused-ignores``, so a line that stops being an error
+(or becomes another one) fails it. Not collected by pytest and never run.
 """
 
 from agentkit import AgentKit, Context
@@ -17,8 +19,8 @@ async def main() -> None:
     await kit.start(research, topic="x")  # fine
     await kit.start(research.options(idempotency_key="k"), topic="x", depth=2)  # fine
     done: str = await kit.run(research, "x")  # fine
-    await kit.start(research, topc="x")  # error: wrong keyword
-    await kit.run(research, topic="x", depth="deep")  # error: wrong type
-    kit.run_sync(research)  # error: missing topic
-    wrong: int = await kit.run(research, topic="x")  # error: result is str
+    await kit.start(research, topc="x")  # type: ignore[call-arg]  # wrong keyword
+    await kit.run(research, topic="x", depth="deep")  # type: ignore[arg-type]  # wrong type
+    kit.run_sync(research)  # type: ignore[call-arg]  # missing topic
+    wrong: int = await kit.run(research, topic="x")  # type: ignore[arg-type]  # result is str
     print(done, wrong)
