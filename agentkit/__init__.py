@@ -4,9 +4,9 @@ Every LLM call and tool call is a checkpointed step in a journal, so a run that
 dies resumes where it stopped without paying again for work already done.
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+import agentkit.agents as _agents
 from agentkit.agents import AgentFunction, AgentKit
 from agentkit.durable import (
     Clock,
@@ -49,26 +49,6 @@ __version__ = "0.1.0"
 
 # The rest of the agent layer (and through it the model layer) loads on first
 # use, so that a process that only runs durable functions starts without it.
-_LAZY_FROM_AGENTS = frozenset(
-    {
-        "Agent",
-        "AgentHooks",
-        "AgentResult",
-        "ApprovalDecision",
-        "DurableFunctionTool",
-        "FunctionTool",
-        "MaxIterationsExceeded",
-        "OutputValidationError",
-        "Tool",
-        "ToolRetry",
-        "agent_function",
-        "function_as_tool",
-        "run_agent",
-        "start_agent",
-        "tool",
-    }
-)
-
 if TYPE_CHECKING:
     from agentkit.agents import (
         Agent,
@@ -90,9 +70,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _LAZY_FROM_AGENTS:
+    # The agent layer's names load on first use (agentkit.agents is lazy itself).
+    if name not in _agents.__all__:
         raise AttributeError(f"module 'agentkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module("agentkit.agents"), name)
+    value = getattr(_agents, name)
     globals()[name] = value
     return value
 
