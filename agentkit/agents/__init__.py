@@ -20,6 +20,8 @@ _LAZY = {
     "run_agent": "agentkit.agents._run",
     "start_agent": "agentkit.agents._run",
     "ApprovalDecision": "agentkit.agents._approval",
+    "AgentTurn": "agentkit.agents._history",
+    "HistoryProcessor": "agentkit.agents._history",
     "FunctionTool": "agentkit.agents._tool",
     "Tool": "agentkit.agents._tool",
     "ToolRetry": "agentkit.agents._tool",
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     )
     from agentkit.agents._approval import ApprovalDecision
     from agentkit.agents._function_tool import DurableFunctionTool, function_as_tool
+    from agentkit.agents._history import AgentTurn, HistoryProcessor
     from agentkit.agents._run import agent_function, run_agent, start_agent
     from agentkit.agents._tool import FunctionTool, Tool, ToolRetry, tool
 
@@ -57,9 +60,11 @@ __all__ = [
     "AgentHooks",
     "AgentKit",
     "AgentResult",
+    "AgentTurn",
     "ApprovalDecision",
     "DurableFunctionTool",
     "FunctionTool",
+    "HistoryProcessor",
     "MaxIterationsExceeded",
     "OutputValidationError",
     "Tool",

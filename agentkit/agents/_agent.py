@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel
 
+from agentkit.agents._history import HistoryProcessor, history_processors
 from agentkit.agents._output import OutputSpec
 from agentkit.agents._tool import FunctionTool, OnApprovalTimeout, Tool
 from agentkit.errors import AgentkitError, ConfigError
@@ -175,6 +176,9 @@ class Agent(Generic[OutputT]):
         output_retries: How many invalid structured answers the model may correct.
         temperature: Sampling temperature for every call.
         max_tokens: Output token cap for every call.
+        history: History processors (callables over the message list, see
+            `agentkit.agents.AgentTurn`), applied in order before every model
+            call; they shape what the model sees, never what the run keeps.
     """
 
     @overload
@@ -195,6 +199,7 @@ class Agent(Generic[OutputT]):
         output_retries: int = ...,
         temperature: float | None = ...,
         max_tokens: int | None = ...,
+        history: HistoryProcessor | Sequence[HistoryProcessor] | None = ...,
     ) -> None: ...
     @overload
     def __init__(
@@ -214,6 +219,7 @@ class Agent(Generic[OutputT]):
         output_retries: int = ...,
         temperature: float | None = ...,
         max_tokens: int | None = ...,
+        history: HistoryProcessor | Sequence[HistoryProcessor] | None = ...,
     ) -> None: ...
 
     def __init__(
@@ -233,6 +239,7 @@ class Agent(Generic[OutputT]):
         output_retries: int = 2,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        history: HistoryProcessor | Sequence[HistoryProcessor] | None = None,
     ) -> None:
         if not _NAME.match(name):
             raise ConfigError(
@@ -257,6 +264,7 @@ class Agent(Generic[OutputT]):
         self.output_retries = output_retries
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self.history = history_processors(name, history)
         self.bound_tools = _bind(self.tools, state_type, name)
         if tool_choice not in (None, "auto", "none", "required") and (
             tool_choice not in self.bound_tools

@@ -25,6 +25,7 @@ from agentkit.agents._agent import (
     MaxIterationsExceeded,
     OutputValidationError,
 )
+from agentkit.agents._history import AgentTurn, apply_history
 from agentkit.agents._schema import describe_validation_error
 from agentkit.agents._tool_calls import ToolTurn, cut_off_results
 from agentkit.models import (
@@ -101,10 +102,14 @@ class _Loop:
         system = self.agent.system_prompt(self.state)
         return ([Message.system(system)] if system else []) + self.messages
 
-    def request(self) -> ModelRequest:
+    async def request(self) -> ModelRequest:
         agent, spec = self.agent, self.agent.output_spec
+        messages = self.conversation()
+        if agent.history:
+            turn = AgentTurn(self.ctx, agent, self.state, len(self.infer_keys))
+            messages = await apply_history(agent.history, turn, messages)
         return ModelRequest(
-            messages=self.conversation(),
+            messages=messages,
             tools=[tool.spec for tool in agent.bound_tools.values()],
             tool_choice=self.tool_choice if agent.bound_tools else None,
             output_schema=None if spec is None else spec.schema,
@@ -115,8 +120,9 @@ class _Loop:
 
     async def infer(self) -> ModelResponse:
         step_id = f"{self.agent.name}/infer"
+        request = await self.request()
         self.infer_keys.append(next_step_key(self.ctx, step_id))
-        response = await self.ctx.step.infer(step_id, self.agent.model, self.request())
+        response = await self.ctx.step.infer(step_id, self.agent.model, request)
         self.messages.append(response.message)
         await _call_hook(self.agent.hooks.on_response, self.ctx, self.agent, response)
         return response
