@@ -104,11 +104,12 @@ def test_durable_and_store_exports() -> None:
     ]
 
 
-def test_import_agentkit_loads_no_model_sdk_and_no_agent_layer() -> None:
+def test_import_agentkit_loads_no_model_sdk_no_agent_layer_and_no_sql() -> None:
     probe = (
         "import sys, agentkit; "
         "print(sorted(m for m in ('openai', 'anthropic', 'litellm', 'agentkit.models', "
-        "'agentkit.agents._agent') if m in sys.modules))"
+        "'agentkit.agents._agent', 'sqlalchemy', 'sqlmodel', 'agentkit.store.sql') "
+        "if m in sys.modules))"
     )
     out = run_process([sys.executable, "-c", probe], check=True)
     assert out.stdout.strip() == "[]"

@@ -101,7 +101,7 @@ def _scripted_reply(request: ModelRequest) -> ModelResponse:
     return ScriptedModel.text(text, usage=usage)
 
 
-def build_model(live: bool) -> Model | FallbackModel:
+def build_model(live: bool) -> Model:
     """The scripted model, or real ones chosen by the API keys present."""
     if not live:
         return ScriptedModel(_scripted_reply, model="scripted-researcher")

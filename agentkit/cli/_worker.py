@@ -28,7 +28,6 @@ from agentkit._redact import RedactingFilter
 from agentkit.cli._boundary import CLIError, CLIState, safe_url, state, warn
 from agentkit.cli._render import stderr_console
 from agentkit.durable import AgentKit
-from agentkit.store import SQLStore
 
 _ENV_URL = "AGENTKIT_DATABASE_URL"
 
@@ -122,7 +121,7 @@ def load_kit(spec: str) -> AgentKit:
 
 
 def _kit_url(kit: AgentKit) -> str:
-    return kit.store.url if isinstance(kit.store, SQLStore) else type(kit.store).__name__
+    return kit.store.url or type(kit.store).__name__
 
 
 def _load_for_cli(spec: str, settings: CLIState) -> AgentKit:

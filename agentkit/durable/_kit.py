@@ -36,7 +36,6 @@ from agentkit.store import (
     EventRecord,
     RunRecord,
     RunStatus,
-    SQLStore,
     StepRecord,
     Store,
     TokenRecord,
@@ -175,7 +174,7 @@ class AgentKit:
             if not isinstance(worker_id, str) or not worker_id:
                 raise ConfigError(f"worker_id must be a non-empty string, got {worker_id!r}")
             check_length("worker_id", worker_id, MAX_WORKER_ID_LENGTH, ConfigError)
-        self.store: Store = store or SQLStore(database_url_from_env(database_url))
+        self.store: Store = store or _sql_store(database_url_from_env(database_url))
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
@@ -490,3 +489,10 @@ class AgentKit:
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
+
+
+def _sql_store(url: str) -> Store:
+    # SQLAlchemy loads only for a kit that opens a database, not on import.
+    from agentkit.store import SQLStore
+
+    return SQLStore(url)

@@ -6,7 +6,7 @@ import ``openai``, ``anthropic`` or ``litellm``: each adapter imports its SDK on
 first use.
 """
 
-from agentkit.models._base import EventCallback, Model, RawExchange
+from agentkit.models._base import Model
 from agentkit.models._complete import Attempt, complete
 from agentkit.models._cost import Price, context_window_for, cost_usd
 from agentkit.models._errors import (
@@ -25,6 +25,7 @@ from agentkit.models._errors import (
     ScriptExhausted,
     StreamInterrupted,
 )
+from agentkit.models._exchange import EventCallback, RawExchange
 from agentkit.models._registry import parse_raw, register_parser
 from agentkit.models._tokens import count_tokens, estimate_request_tokens
 from agentkit.models._types import (

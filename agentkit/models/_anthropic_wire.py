@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agentkit.models._base import RawExchange, exchange_body
+from agentkit.models._exchange import RawExchange, exchange_body
 from agentkit.models._types import (
     FinishReason,
     Message,

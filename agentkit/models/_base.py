@@ -1,218 +1,48 @@
-"""The ``Model`` boundary: an I/O half (``call``) and a pure half (``parse``)."""
+"""The ``Model`` boundary: an I/O half (``call``) and a pure half (``parse``).
+
+`Model` also drives itself: ``request()`` and ``stream()`` run `complete()`
+over its :attr:`~Model.chain` (the model itself, or a `FallbackModel`'s
+members), and it is what ``ctx.step.infer`` records (the engine's
+``Recordable`` protocol: `recording_input`, `call_recorded`, `parse_recorded`,
+`call_errors`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
-import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
-
-from pydantic import BaseModel, Field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from agentkit.errors import UsageError
+from agentkit.models._complete import Attempt, complete
+from agentkit.models._errors import ModelError, StreamInterrupted
+from agentkit.models._exchange import EventCallback, RawExchange, StoredFields, elapsed_ms
+from agentkit.models._registry import parse_raw
 from agentkit.models._retry import MODEL_CALL_RETRY, RetryPolicy
 from agentkit.models._types import ModelRequest, ModelResponse, StreamEvent, Usage
 
 if TYPE_CHECKING:
-    from agentkit.models._complete import Attempt
     from agentkit.models._cost import Price
     from agentkit.models.ratelimit import Limiter
 
-__all__ = ["EventCallback", "Model", "RawExchange", "emit_event"]
-
-EventCallback = Callable[[StreamEvent], Any]
-"""Receives stream events; may return an awaitable, which is awaited."""
-
-
-class StoredFields(Protocol):
-    """A stored exchange as the engine hands it back for re-parsing (see `parse_recorded`)."""
-
-    @property
-    def provider(self) -> str: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def request_body(self) -> dict[str, Any]: ...
-    @property
-    def response_body(self) -> dict[str, Any] | None: ...
-    @property
-    def stream_events(self) -> list[dict[str, Any]] | None: ...
-    @property
-    def status_code(self) -> int | None: ...
-    @property
-    def headers(self) -> dict[str, str]: ...
-    @property
-    def latency_ms(self) -> float: ...
-
-
-class RawExchange(BaseModel):
-    """What went over the wire for one call, enough to parse it again offline.
-
-    Never holds request headers, API keys or auth: ``request_body`` is the JSON
-    body only, and ``headers`` keeps the allow-listed response headers.
-
-    Attributes:
-        provider: The adapter that made the call; selects the parser on replay.
-        model: The model that was asked.
-        request_body: The JSON body sent.
-        response_body: The JSON body received (success or error), for unstreamed calls.
-        stream_events: The raw JSON events received, in order, for streamed calls.
-        status_code: The HTTP status, when known.
-        headers: Allow-listed response headers (request ids, retry-after, rate limits).
-        latency_ms: Wall time of the call.
-    """
-
-    provider: str
-    model: str
-    request_body: dict[str, Any]
-    response_body: dict[str, Any] | None = None
-    stream_events: list[dict[str, Any]] | None = None
-    status_code: int | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    latency_ms: float = 0.0
-
-    @classmethod
-    def from_stored(cls, stored: StoredFields) -> RawExchange:
-        """The exchange a stored completion holds (the engine's ``StoredExchange``)."""
-        return cls(
-            provider=stored.provider,
-            model=stored.model,
-            request_body=stored.request_body,
-            response_body=stored.response_body,
-            stream_events=stored.stream_events,
-            status_code=stored.status_code,
-            headers=stored.headers,
-            latency_ms=stored.latency_ms,
-        )
-
-
-def exchange_body(
-    raw: RawExchange, from_events: Callable[[list[dict[str, Any]]], dict[str, Any]]
-) -> dict[str, Any]:
-    """The response body of a stored exchange: as received, or assembled from its events."""
-    if raw.stream_events is not None:
-        return from_events(raw.stream_events)
-    if raw.response_body is not None:
-        return raw.response_body
-    raise ValueError(f"exchange with {raw.model!r} has neither a response body nor events")
-
-
-def elapsed_ms(started: float) -> float:
-    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading)."""
-    return (time.perf_counter() - started) * 1000.0
-
-
-async def emit_event(on_event: EventCallback, event: StreamEvent) -> None:
-    """Hand ``event`` to the callback, awaiting it when it returns an awaitable."""
-    result = on_event(event)
-    if inspect.isawaitable(result):
-        await result
+__all__ = ["Model"]
 
 
 async def _ignore_attempt(_attempt: Any) -> None:
     return None
 
 
-class Completable:
-    """``request()`` and ``stream()`` for anything :func:`complete` can drive.
+class Model(ABC):
+    """One model at one provider (or a `FallbackModel` chain of them).
 
-    Also what ``ctx.step.infer`` records (the engine's ``Recordable`` protocol):
-    `recording_input`, `call_recorded`, `parse_recorded`, `call_errors`. The
-    engine stores every attempt `call_recorded` reports and re-parses the stored
-    exchange with `parse_recorded`, so a replay never calls the model again.
-    """
-
-    @property
-    def call_errors(self) -> tuple[type[Exception], ...]:
-        """A call that failed for good raises a `ModelError` (journaled as the step's failure)."""
-        from agentkit.models._errors import ModelError
-
-        return (ModelError,)
-
-    def recording_input(self, request: ModelRequest) -> Any:
-        """The request as JSON: what a recorded call's fingerprint is made of."""
-        if not isinstance(request, ModelRequest):
-            raise UsageError(
-                f"a model call needs an agentkit.models.ModelRequest, got {type(request).__name__}"
-            )
-        return request.model_dump(mode="json")
-
-    async def call_recorded(
-        self,
-        request: ModelRequest,
-        *,
-        on_attempt: Callable[[Attempt], Awaitable[None]],
-        on_event: Callable[[StreamEvent], Any] | None,
-        sleep: Callable[[float], Awaitable[None]],
-        clock: Callable[[], float],
-    ) -> Attempt:
-        """`complete` with the engine's callbacks: every attempt reported, the success returned."""
-        from agentkit.models._complete import complete
-
-        return await complete(
-            self,  # type: ignore[arg-type]  # Completable is only mixed into Model and FallbackModel
-            request,
-            on_attempt=on_attempt,
-            on_event=on_event,
-            sleep=sleep,
-            clock=clock,
-        )
-
-    def parse_recorded(self, stored: StoredFields) -> ModelResponse:
-        """Parse a stored exchange with its provider's parser (pure, offline)."""
-        from agentkit.models._registry import parse_raw
-
-        return parse_raw(RawExchange.from_stored(stored))
-
-    async def request(self, request: ModelRequest) -> ModelResponse:
-        """Call the model with retries, rate limits and failover; return the parsed reply."""
-        from agentkit.models._complete import complete
-
-        attempt = await complete(self, request, on_attempt=_ignore_attempt)  # type: ignore[arg-type]  # Completable is only mixed into Model and FallbackModel
-        assert attempt.response is not None  # complete() returns only successful attempts
-        return attempt.response
-
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        """Stream the reply: text and tool-call deltas, then one ``StreamDone``.
-
-        When an attempt fails mid-stream and is retried, the deltas of the next
-        attempt follow; ``StreamDone`` carries the response that succeeded.
-        """
-        from agentkit.models._complete import complete
-
-        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
-
-        async def run() -> None:
-            try:
-                await complete(
-                    self,  # type: ignore[arg-type]  # see request()
-                    request,
-                    on_attempt=_ignore_attempt,
-                    on_event=queue.put_nowait,
-                )
-            finally:
-                queue.put_nowait(None)
-
-        task = asyncio.create_task(run())
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-
-class Model(Completable, ABC):
-    """One model at one provider.
+    The engine stores every attempt `call_recorded` reports and re-parses the
+    stored exchange with `parse_recorded`, so a replay never calls the model again.
 
     Attributes:
-        provider: ``"openai"``, ``"anthropic"``, ``"litellm"`` or ``"scripted"``.
+        provider: ``"openai"``, ``"anthropic"``, ``"litellm"``, ``"scripted"``
+            or ``"fallback"``.
         model_name: The provider's model id.
         rate_limit: The limiter every call acquires first, possibly shared with other models.
         retry: How :func:`complete` retries this model.
@@ -237,6 +67,83 @@ class Model(Completable, ABC):
         self.retry = retry if retry is not None else MODEL_CALL_RETRY
         self.context_window = context_window
         self.price = price
+
+    @property
+    def chain(self) -> Sequence[Model]:
+        """The models `complete` tries in order: this one (a `FallbackModel`: its members)."""
+        return (self,)
+
+    @property
+    def call_errors(self) -> tuple[type[Exception], ...]:
+        """A call that failed for good raises a `ModelError` (journaled as the step's failure)."""
+        return (ModelError,)
+
+    def recording_input(self, request: ModelRequest) -> Any:
+        """The request as JSON: what a recorded call's fingerprint is made of."""
+        if not isinstance(request, ModelRequest):
+            raise UsageError(
+                f"a model call needs an agentkit.models.ModelRequest, got {type(request).__name__}"
+            )
+        return request.model_dump(mode="json")
+
+    async def call_recorded(
+        self,
+        request: ModelRequest,
+        *,
+        on_attempt: Callable[[Attempt], Awaitable[None]],
+        on_event: Callable[[StreamEvent], Any] | None,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+    ) -> Attempt:
+        """`complete` with the engine's callbacks: every attempt reported, the success returned."""
+        return await complete(
+            self,
+            request,
+            on_attempt=on_attempt,
+            on_event=on_event,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def parse_recorded(self, stored: StoredFields) -> ModelResponse:
+        """Parse a stored exchange with its provider's parser (pure, offline)."""
+        return parse_raw(RawExchange.from_stored(stored))
+
+    async def request(self, request: ModelRequest) -> ModelResponse:
+        """Call the model with retries, rate limits and failover; return the parsed reply."""
+        attempt = await complete(self, request, on_attempt=_ignore_attempt)
+        assert attempt.response is not None  # complete() returns only successful attempts
+        return attempt.response
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Stream the reply: text and tool-call deltas, then one ``StreamDone``.
+
+        When an attempt fails mid-stream and is retried, the deltas of the next
+        attempt follow; ``StreamDone`` carries the response that succeeded.
+        """
+        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
+
+        async def run() -> None:
+            try:
+                await complete(
+                    self,
+                    request,
+                    on_attempt=_ignore_attempt,
+                    on_event=queue.put_nowait,
+                )
+            finally:
+                queue.put_nowait(None)
+
+        task = asyncio.create_task(run())
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     @property
     def uses_public_prices(self) -> bool:
@@ -312,8 +219,6 @@ class Model(Completable, ABC):
         """Stamp the latency; a stream that ended without its last event was cut."""
         exchange.latency_ms = elapsed_ms(started)
         if not finished:
-            from agentkit.models._errors import StreamInterrupted
-
             raise StreamInterrupted(
                 f"{self.provider} model {self.model_name!r}: stream ended {missing}",
                 provider=self.provider,
@@ -338,8 +243,6 @@ class Model(Completable, ABC):
 
     def parse(self, raw: RawExchange) -> ModelResponse:
         """Turn a raw exchange into a ``ModelResponse``; pure, no I/O."""
-        from agentkit.models._registry import parse_raw
-
         return parse_raw(raw)
 
     def estimate_tokens(self, request: ModelRequest) -> int:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
 from agentkit.models._errors import (
     ContextLengthExceeded,
     ModelError,
@@ -23,12 +22,39 @@ from agentkit.models._errors import (
     ResponseParseError,
     scrub_exception_chain,
 )
-from agentkit.models._http import elapsed_ms
+from agentkit.models._exchange import EventCallback, RawExchange, elapsed_ms, emit_event
 from agentkit.models._retry import is_retryable, retry_after
 from agentkit.models._types import ModelRequest, ModelResponse, StreamDone, Usage
-from agentkit.models.fallback import FallbackModel
+
+if TYPE_CHECKING:
+    from agentkit.models.ratelimit import Limiter
+    from agentkit.retry import RetryPolicy
 
 __all__ = ["Attempt", "complete"]
+
+
+class Member(Protocol):
+    """What `complete` needs of each model of a chain (`Model` has all of it)."""
+
+    provider: str
+    model_name: str
+    rate_limit: Limiter | None
+    retry: RetryPolicy
+
+    async def call(
+        self, request: ModelRequest, *, on_event: EventCallback | None = None
+    ) -> RawExchange: ...
+    def parse(self, raw: RawExchange) -> ModelResponse: ...
+    def cost(self, usage: Usage, answered_by: str) -> float | None: ...
+    def known_context_window(self) -> int | None: ...
+    def estimate_tokens(self, request: ModelRequest) -> int: ...
+
+
+class Chained(Protocol):
+    """A model as `complete` drives it: its chain of members, tried in order."""
+
+    @property
+    def chain(self) -> Sequence[Member]: ...
 
 
 class Attempt(BaseModel):
@@ -66,7 +92,7 @@ AttemptCallback = Callable[[Attempt], Awaitable[None]]
 
 
 async def _attempt(
-    model: Model,
+    model: Member,
     request: ModelRequest,
     *,
     number: int,
@@ -130,7 +156,7 @@ async def _attempt(
 
 
 async def _run_model(
-    model: Model,
+    model: Member,
     request: ModelRequest,
     *,
     model_index: int,
@@ -171,7 +197,7 @@ async def _run_model(
 
 
 async def complete(
-    model: Model | FallbackModel,
+    model: Chained,
     request: ModelRequest,
     *,
     on_attempt: AttemptCallback,
@@ -186,7 +212,7 @@ async def complete(
     follows the successful attempt's deltas; a retried attempt streams anew.
 
     Args:
-        model: One model, or a ``FallbackModel`` chain.
+        model: A `Model`; a `FallbackModel` tries its members in order.
         request: The request, sent unchanged to every model.
         on_attempt: Receives each attempt; the engine stores them.
         on_event: Receives stream events; enables streaming.
@@ -199,7 +225,7 @@ async def complete(
     Raises:
         ModelError: The last error, when no model succeeded.
     """
-    chain = model.models if isinstance(model, FallbackModel) else (model,)
+    chain = model.chain
     numbers = itertools.count(1)
     last_error: ModelError | None = None
     required_window: int | None = None  # set once a prompt overflowed a model

@@ -35,7 +35,7 @@ from agentkit._redact import scrub, scrub_any
 from agentkit.errors import AgentkitError, ConfigError
 
 if TYPE_CHECKING:
-    from agentkit.models._base import RawExchange
+    from agentkit.models._exchange import RawExchange
 
 __all__ = [
     "AuthenticationFailed",

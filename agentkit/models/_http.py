@@ -7,8 +7,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from agentkit.models._base import RawExchange, elapsed_ms
 from agentkit.models._errors import ModelError, error_for_status, select_headers
+from agentkit.models._exchange import RawExchange, elapsed_ms
 
 __all__ = [
     "HTTPResponse",

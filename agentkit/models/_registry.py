@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from agentkit.models._base import RawExchange
+from agentkit.models._exchange import RawExchange
 from agentkit.models._types import ModelResponse
 
 __all__ = ["parse_raw", "register_parser"]

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVa
 from urllib.parse import urlsplit
 
 from agentkit._redact import register_secret, register_secret_headers
-from agentkit.models._base import Model, RawExchange
+from agentkit.models._base import Model
 from agentkit.models._errors import (
     ModelConfigError,
     ModelError,
     error_for_transport,
     missing_package,
 )
+from agentkit.models._exchange import RawExchange
 from agentkit.models._http import error_from_response, installed
 
 if TYPE_CHECKING:

@@ -15,10 +15,10 @@ from agentkit.models._anthropic_wire import (
     anthropic_stream_finished,
     build_anthropic_body,
 )
-from agentkit.models._base import EventCallback, RawExchange, emit_event
 from agentkit.models._errors import (
     select_headers,
 )
+from agentkit.models._exchange import EventCallback, RawExchange, emit_event
 from agentkit.models._http import elapsed_ms, transport_error_types
 from agentkit.models._sdk import SDKModel
 from agentkit.models._types import ModelRequest

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from agentkit._redact import register_secret, register_secret_headers
-from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._base import Model
 from agentkit.models._errors import (
     ContextLengthExceeded,
     ModelConfigError,
@@ -24,6 +24,7 @@ from agentkit.models._errors import (
     missing_package,
     select_headers,
 )
+from agentkit.models._exchange import EventCallback, RawExchange, emit_event
 from agentkit.models._http import elapsed_ms, installed, transport_error_types
 from agentkit.models._openai_wire import (
     build_openai_body,

@@ -10,11 +10,11 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from agentkit.models._base import EventCallback, RawExchange, emit_event
 from agentkit.models._errors import (
     error_for_status,
     select_headers,
 )
+from agentkit.models._exchange import EventCallback, RawExchange, emit_event
 from agentkit.models._http import elapsed_ms, transport_error_types
 from agentkit.models._openai_wire import (
     build_openai_body,

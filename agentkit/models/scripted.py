@@ -7,8 +7,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentkit.models._base import EventCallback, Model, RawExchange, emit_event
+from agentkit.models._base import Model
 from agentkit.models._errors import ModelError, ScriptExhausted
+from agentkit.models._exchange import EventCallback, RawExchange, emit_event
 from agentkit.models._types import (
     Message,
     ModelRequest,

@@ -1,8 +1,8 @@
 """Persistence behind one `Store` boundary: SQL (SQLite, PostgreSQL) and in-memory.
 
-The SQL store (SQLAlchemy, SQLModel) is imported on first use of `SQLStore`,
-`DEFAULT_DATABASE_URL` or `database_url_from_env` (PEP 562), so importing the
-records, the `Store` boundary or the `InMemoryStore` costs none of it.
+The SQL store (SQLAlchemy, SQLModel) is imported on first use of `SQLStore`
+(PEP 562), so importing the records, the `Store` boundary, the `InMemoryStore`
+or the database URL helpers costs none of it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from agentkit.store._records import (
     TokenRecord,
     TokenStatus,
 )
+from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 from agentkit.store.memory import InMemoryStore
 
 if TYPE_CHECKING:
-    from agentkit.store.sql import DEFAULT_DATABASE_URL, SQLStore, database_url_from_env
+    from agentkit.store.sql import SQLStore
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -44,7 +45,7 @@ __all__ = [
     "database_url_from_env",
 ]
 
-_SQL_NAMES = frozenset({"DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"})
+_SQL_NAMES = frozenset({"SQLStore"})
 
 
 def __getattr__(name: str) -> Any:

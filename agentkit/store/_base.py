@@ -25,6 +25,12 @@ from agentkit.store._records import (
 class Store(ABC):
     """Persistence for runs, their journals, tokens and events."""
 
+    #: The database URL other processes open to reach this store, or None
+    #: when only this process can (the in-memory store).
+    url: str | None = None
+    #: ``url`` with any password hidden, for messages and logs.
+    safe_url: str | None = None
+
     # -- runs ---------------------------------------------------------------
 
     @abstractmethod

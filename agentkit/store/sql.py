@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import random
 import sqlite3
 import threading
@@ -64,10 +63,10 @@ from agentkit.store._records import (
     scrubbed_row,
 )
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
+from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
-__all__ = ["DEFAULT_DATABASE_URL", "SQLStore"]
+__all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
-DEFAULT_DATABASE_URL = "sqlite:///.agentkit/agentkit.db"
 
 _runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
 _steps = StepRow.__table__  # type: ignore[attr-defined]  # same
@@ -763,8 +762,3 @@ class _HotPath:
                 conn.close()
             self._opened.clear()
         self._local = threading.local()
-
-
-def database_url_from_env(explicit: str | None) -> str:
-    """The URL to use: the explicit one, else ``AGENTKIT_DATABASE_URL``, else the default."""
-    return explicit or os.environ.get("AGENTKIT_DATABASE_URL") or DEFAULT_DATABASE_URL

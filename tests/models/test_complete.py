@@ -13,6 +13,7 @@ from agentkit.models import (
     ContextLengthExceeded,
     FallbackModel,
     Message,
+    Model,
     ModelConnectionError,
     ModelError,
     ModelNotFound,
@@ -416,3 +417,40 @@ async def test_rate_limit_is_acquired_before_each_attempt(fake_sleep: FakeSleep)
     await complete(model, REQUEST, on_attempt=Recorder(), sleep=fake_sleep, clock=fake_sleep.clock)
 
     assert fake_sleep.slept == [60.0]
+
+
+async def test_fallback_model_is_a_model_and_flattens_nested_chains(
+    fake_sleep: FakeSleep,
+) -> None:
+    inner = chain([error(ProviderOverloaded)] * 3, ["from inner"])
+    outer = FallbackModel(inner, ScriptedModel(["last"], model="model-last"))
+
+    assert isinstance(outer, Model)
+    assert [m.model_name for m in outer.chain] == ["model-0", "model-1", "model-last"]
+    recorder = Recorder()
+    attempt = await complete(outer, REQUEST, on_attempt=recorder)
+    assert attempt.response is not None and attempt.response.text == "from inner"
+    assert [(n, i, e) for n, i, e, _ in recorder.summary()] == [
+        (1, 0, "ProviderOverloaded"),
+        (2, 0, "ProviderOverloaded"),
+        (3, 0, "ProviderOverloaded"),
+        (4, 1, None),
+    ]
+
+
+async def test_fallback_model_call_tries_each_member_once_and_stops_on_caller_errors() -> None:
+    once = FallbackModel(
+        ScriptedModel([error(RateLimited)], model="a"), ScriptedModel(["b answers"], model="b")
+    )
+    exchange = await once.call(REQUEST)
+    assert exchange.model == "b"
+    assert once.parse(exchange).text == "b answers"
+
+    stops = FallbackModel(ScriptedModel([error(BadRequest)]), ScriptedModel(["never"]))
+    with pytest.raises(BadRequest):
+        await stops.call(REQUEST)
+
+
+def test_fallback_model_takes_models_only() -> None:
+    with pytest.raises(TypeError, match="FallbackModel takes Model instances, got str"):
+        FallbackModel("gpt-4o")  # type: ignore[arg-type]
