@@ -84,6 +84,17 @@ class Branches:
         self._parked.discard(task)
         self.changed()
 
+    def creation_rank(self, task: asyncio.Task[Any] | None) -> int:
+        """The order in which ``task`` was created among the execution's tasks.
+
+        Deterministic for deterministic code: ``gather`` and ``TaskGroup`` create
+        their tasks in program order. Unknown tasks rank last.
+        """
+        for rank, known in enumerate(self._parent):
+            if known is task:
+                return rank
+        return len(self._parent)
+
     # -- the rule --------------------------------------------------------------
 
     def changed(self) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from agentkit.durable._branches import Branches
 from agentkit.durable._clock import Clock
 from agentkit.durable._replay import Journal
-from agentkit.errors import StepFailed, UsageError
+from agentkit.errors import NonDeterminismError, StepFailed, UsageError
 from agentkit.store import RunRecord, StepKind, StepRecord, Store
 from agentkit.store._records import error_json
 
@@ -145,6 +145,9 @@ class Execution:
     live_steps: int = 0
     steps_settled: asyncio.Event = field(default_factory=asyncio.Event)
     branches: Branches = field(default_factory=Branches)
+    # New steps parked in before_live, by task; and the divergence once decided.
+    new_steps: dict[asyncio.Task[Any] | None, tuple[str, StepKind]] = field(default_factory=dict)
+    divergence: NonDeterminismError | None = None
 
     def __post_init__(self) -> None:
         self.journal.on_consume = self.branches.changed
@@ -187,12 +190,30 @@ class Execution:
         While journaled steps remain unreplayed, a new step waits until every
         other branch is at rest (finished, suspended, or itself waiting to run
         a new step) or the journal has been replayed; then the journal decides.
-        The verdict does not depend on how the event loop schedules branches.
+        The verdict does not depend on how the event loop schedules branches,
+        nor does its message: it names the new step of the earliest-created
+        branch among those parked, and every parked branch raises that one.
         """
-        if not self.journal.has_unconsumed():
+        if self.divergence is None and not self.journal.has_unconsumed():
             return
-        await self.branches.wait_until_decidable(lambda: not self.journal.has_unconsumed())
-        self.journal.check_new_step(key, kind)
+        task = asyncio.current_task()
+        self.new_steps[task] = (key, kind)
+        try:
+            await self.branches.wait_until_decidable(
+                lambda: self.divergence is not None or not self.journal.has_unconsumed()
+            )
+            if self.divergence is None and self.journal.has_unconsumed():
+                first = min(self.new_steps, key=self.branches.creation_rank)
+                try:
+                    self.journal.check_new_step(*self.new_steps[first])
+                except NonDeterminismError as error:
+                    self.divergence = error
+                    self.branches.changed()
+        finally:
+            del self.new_steps[task]
+        if self.divergence is not None:
+            found = self.divergence
+            raise NonDeterminismError(found.run_id, found.expected, found.actual)
 
     def suspend(self, wait: StepRecord) -> Suspended:
         """Mark the run as waiting on ``wait``; raise the returned signal."""
