@@ -428,7 +428,7 @@ async def test_fallback_model_is_a_model_and_flattens_nested_chains(
     assert isinstance(outer, Model)
     assert [m.model_name for m in outer.chain] == ["model-0", "model-1", "model-last"]
     recorder = Recorder()
-    attempt = await complete(outer, REQUEST, on_attempt=recorder)
+    attempt = await complete(outer, REQUEST, on_attempt=recorder, sleep=fake_sleep)
     assert attempt.response is not None and attempt.response.text == "from inner"
     assert [(n, i, e) for n, i, e, _ in recorder.summary()] == [
         (1, 0, "ProviderOverloaded"),
