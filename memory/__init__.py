@@ -1,4 +1,10 @@
-"""Agent memory: threads, token windows and long-term memory.
+"""Agent memory: conversation threads, token windows, compaction, long-term memory.
 
-Installed as ``agentkit.memory``; the stores themselves arrive in later work.
+Installed as ``agentkit.memory``. Threads are kept in the run store and read
+and written by the agent layer (``agent.run(..., thread=...)``, ``kit.threads``);
+they are re-exported here beside what this package adds on top.
 """
+
+from agentkit.agents._threads import Thread, ThreadMessage, Threads
+
+__all__ = ["Thread", "ThreadMessage", "Threads"]
