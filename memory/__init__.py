@@ -6,5 +6,6 @@ they are re-exported here beside what this package adds on top.
 """
 
 from agentkit.agents._threads import Thread, ThreadMessage, Threads
+from agentkit.memory._window import TokenWindow
 
-__all__ = ["Thread", "ThreadMessage", "Threads"]
+__all__ = ["Thread", "ThreadMessage", "Threads", "TokenWindow"]
