@@ -6,6 +6,7 @@ they are re-exported here beside what this package adds on top.
 """
 
 from agentkit.agents._threads import Thread, ThreadMessage, Threads
+from agentkit.memory._summarize import Summarize
 from agentkit.memory._window import TokenWindow
 
-__all__ = ["Thread", "ThreadMessage", "Threads", "TokenWindow"]
+__all__ = ["Summarize", "Thread", "ThreadMessage", "Threads", "TokenWindow"]

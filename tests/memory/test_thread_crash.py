@@ -33,7 +33,9 @@ def _env(base: Path, name: str, summarize: bool) -> dict[str, str]:
     }
 
 
-def _trial(base: Path, name: str, seed: int, kills: int, summarize: bool) -> tuple[int, str]:
+def _trial(
+    base: Path, name: str, seed: int, kills: int, summarize: bool
+) -> tuple[int, str, set[str]]:
     env = _env(base, name, summarize)
     started = run_process(
         [sys.executable, *APP, "start"], cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}, check=True
@@ -51,20 +53,21 @@ def _trial(base: Path, name: str, seed: int, kills: int, summarize: bool) -> tup
     by_label: dict[str, list[int]] = defaultdict(list)
     for _, label, pid in entries:
         by_label[label].append(int(pid))
-    expected = {f"{k}-{role}" for k in "abc" for role in ("user", "tool")}
-    if summarize:
-        expected.add("summary")
-    assert set(by_label) == expected
+    answers = {f"{k}-{role}" for k in "abc" for role in ("user", "tool")}
+    summaries = set(by_label) - answers
+    assert answers <= set(by_label)
+    assert all(label.startswith("summary-") for label in summaries)
+    assert bool(summaries) == summarize
     # A call made again was cut short by a kill: only killed processes lose a
     # call, and each at most the one in flight. So the summary is paid once too.
     lost = Counter(pid for pids in by_label.values() for pid in pids[:-1])
     assert set(lost) <= killed, f"only killed processes may lose work: {lost} vs {killed}"
     assert all(n == 1 for n in lost.values()), f"one call in flight per kill: {lost}"
-    return len(killed), report.final_stdout.strip()
+    return len(killed), report.final_stdout.strip(), summaries
 
 
 def _campaign(base: Path, summarize: bool, min_kills: int, kills_per_trial: int) -> None:
-    reference = _trial(base, "reference", 0, 0, summarize)[1]
+    _, reference, summaries = _trial(base, "reference", 0, 0, summarize)
     thread = json.loads(reference)
     assert len(thread) == 12  # 3 x (question, call, result, answer)
     assert thread[0] == ["user", "What is a?"]
@@ -77,21 +80,23 @@ def _campaign(base: Path, summarize: bool, min_kills: int, kills_per_trial: int)
                 pool.map(lambda s: _trial(base, f"t{s}", s, kills_per_trial, summarize), seeds)
             )
             seed += 2
-            for kills, final in outcomes:
+            for kills, final, made in outcomes:
                 total += kills
                 assert final == reference  # exactly the uninterrupted thread
+                assert made == summaries  # the same summaries, each paid once (above)
     assert total >= min_kills
 
 
 @pytest.mark.timeout(240)
-def test_killed_thread_turns_append_exactly_once(tmp_path: Path) -> None:
-    _campaign(tmp_path, summarize=False, min_kills=20, kills_per_trial=5)
+def test_killed_thread_turns_append_exactly_once_and_summarize_once(tmp_path: Path) -> None:
+    _campaign(tmp_path, summarize=True, min_kills=20, kills_per_trial=5)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_killed_thread_turns_long_campaign(tmp_path: Path) -> None:
-    _campaign(tmp_path, summarize=False, min_kills=120, kills_per_trial=6)
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("summarize", [False, True])
+def test_killed_thread_turns_long_campaign(tmp_path: Path, summarize: bool) -> None:
+    _campaign(tmp_path, summarize=summarize, min_kills=100, kills_per_trial=6)
 
 
 async def test_write_before_the_journal_entry_is_not_repeated(tmp_path: Path) -> None:

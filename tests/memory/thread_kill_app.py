@@ -3,13 +3,15 @@
 ``start`` creates a thread, queues a run of ``chat`` on it and prints the run
 id; ``resume RUN_ID`` prints ``ready``, drives the run to its end and prints
 the thread's messages as JSON (roles and texts, in order). Every model request
-appends ``infer <label> <pid>`` to the ledger file (``summary`` for the
-summarizer), outside the journal.
+appends ``infer <label> <pid>`` to the ledger file (``summary-<hash of its
+transcript>`` for the summarizer), outside the journal. ``AGENT_SUMMARIZE=1``
+gives the agent a `Summarize` processor with a small trigger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -49,7 +51,8 @@ def respond(request: ModelRequest) -> ModelResponse:
 
 
 def summarize(request: ModelRequest) -> ModelResponse:
-    ledger("infer", "summary")
+    transcript = request.messages[-1].text
+    ledger("infer", "summary-" + hashlib.sha256(transcript.encode()).hexdigest()[:8])
     time.sleep(DELAY)
     return ScriptedModel.text(f"Summary of {len(request.messages)} messages.")
 
