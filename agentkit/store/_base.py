@@ -274,8 +274,11 @@ class Store(ABC):
     # -- long-term memories (agentkit.memory's MemoryStore) -----------------
 
     @abstractmethod
-    def put_memory(self, memory: MemoryRecord) -> None:
-        """Insert or replace the memory at (namespace, key)."""
+    def put_memories(self, memories: list[MemoryRecord]) -> None:
+        """Insert or replace each memory at its (namespace, key), in one transaction.
+
+        A replaced memory keeps its ``created_at``.
+        """
 
     @abstractmethod
     def get_memory(self, namespace: str, key: str) -> MemoryRecord | None:

@@ -120,13 +120,14 @@ class InMemoryThreads:
 
     # -- memories -------------------------------------------------------------
 
-    def put_memory(self, memory: MemoryRecord) -> None:
+    def put_memories(self, memories: list[MemoryRecord]) -> None:
         with self._lock:
-            existing = self._memories.get((memory.namespace, memory.key))
-            record = _scrubbed(memory)
-            if existing is not None:
-                record.created_at = existing.created_at
-            self._memories[(memory.namespace, memory.key)] = record
+            for memory in memories:
+                existing = self._memories.get((memory.namespace, memory.key))
+                record = _scrubbed(memory)
+                if existing is not None:
+                    record.created_at = existing.created_at
+                self._memories[(memory.namespace, memory.key)] = record
 
     def get_memory(self, namespace: str, key: str) -> MemoryRecord | None:
         with self._lock:

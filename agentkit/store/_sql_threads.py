@@ -56,6 +56,33 @@ def _locked_thread(conn: Connection, thread_id: str) -> ThreadRecord:
     return _thread(row)
 
 
+_CHUNK = 400
+
+
+def _upsert_memories(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    namespaces = sorted({row["namespace"] for row in rows})
+    keys = sorted({row["key"] for row in rows})
+    existing = {
+        (found.namespace, found.key): found.created_at
+        for found in conn.execute(
+            select(_memories.c.namespace, _memories.c.key, _memories.c.created_at)
+            .where(_memories.c.namespace.in_(namespaces), _memories.c.key.in_(keys))
+            .with_for_update()
+        )
+    }
+    fresh = [row for row in rows if (row["namespace"], row["key"]) not in existing]
+    if fresh:
+        conn.execute(insert(_memories), fresh)
+    for row in rows:
+        pair = (row["namespace"], row["key"])
+        if pair in existing:
+            conn.execute(
+                update(_memories)
+                .where(_memories.c.namespace == pair[0], _memories.c.key == pair[1])
+                .values(**{**row, "created_at": existing[pair]})
+            )
+
+
 class SQLThreads:
     """The thread and memory methods of `SQLStore` (a mixin over its transactions)."""
 
@@ -162,18 +189,14 @@ class SQLThreads:
 
     # -- memories -------------------------------------------------------------
 
-    def put_memory(self, memory: MemoryRecord) -> None:
-        row = scrubbed_row(memory)
-        key = (_memories.c.namespace == memory.namespace, _memories.c.key == memory.key)
+    def put_memories(self, memories: list[MemoryRecord]) -> None:
+        rows = {(m.namespace, m.key): scrubbed_row(m) for m in memories}  # the last one wins
+        pairs = sorted(rows)
         with self._write() as conn:
-            existing = conn.execute(
-                select(_memories.c.created_at).where(*key).with_for_update()
-            ).first()
-            if existing is None:
-                conn.execute(insert(_memories), row)
-            else:
-                row.pop("created_at")
-                conn.execute(update(_memories).where(*key).values(**row))
+            # In chunks: SQLite caps the parameters of one statement.
+            for start in range(0, len(pairs), _CHUNK):
+                chunk = pairs[start : start + _CHUNK]
+                _upsert_memories(conn, [rows[pair] for pair in chunk])
 
     def get_memory(self, namespace: str, key: str) -> MemoryRecord | None:
         with self._read() as conn:

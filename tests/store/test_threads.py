@@ -101,10 +101,10 @@ def memory(key: str, text: str = "fact", namespace: str = "ns", at: float = NOW)
 
 
 def test_memories(store: Store) -> None:
-    store.put_memory(memory("b"))
-    store.put_memory(memory("a"))
-    store.put_memory(memory("a", namespace="other"))
-    store.put_memory(memory("b", text="newer", at=NOW + 1))
+    store.put_memories([memory("b"), memory("a")])
+    store.put_memories([memory("a", namespace="other")])
+    store.put_memories([memory("b", text="newer", at=NOW + 1), memory("c", at=NOW + 1)])
+    store.put_memories([])
     got = store.get_memory("ns", "b")
     assert got is not None
     assert (got.text, got.created_at, got.updated_at, got.embedding) == (
@@ -113,8 +113,9 @@ def test_memories(store: Store) -> None:
         NOW + 1,
         b"\x00\x00\x80\x3f",
     )
-    assert [m.key for m in store.list_memories("ns")] == ["a", "b"]
+    assert [m.key for m in store.list_memories("ns")] == ["a", "b", "c"]
     assert store.delete_memory("ns", "a") is True
     assert store.delete_memory("ns", "a") is False
-    assert [m.key for m in store.list_memories("ns")] == ["b"]
+    assert [m.key for m in store.list_memories("ns")] == ["b", "c"]
+    assert [m.key for m in store.list_memories("other")] == ["a"]
     assert store.get_memory("ns", "a") is None
