@@ -8,10 +8,10 @@ crash, with no journal entry yet, is not repeated.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import sqlite3
-import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +20,7 @@ import pytest
 
 from agentkit import Agent, AgentKit, Context
 from agentkit.models import ScriptedModel
-from tests.killing import REPO, kill_until_done, run_process
+from tests.killing import kill_until_done
 
 APP = ["-m", "tests.memory.thread_kill_app"]
 
@@ -33,14 +33,25 @@ def _env(base: Path, name: str, summarize: bool) -> dict[str, str]:
     }
 
 
+def _start(url: str) -> tuple[str, str]:
+    """Queue the app's ``chat`` run on a new thread (here: a process start is slow)."""
+    kit = AgentKit(url)
+
+    @kit.function(id="chat")
+    async def chat(ctx: Context, thread_id: str) -> int:  # the app's signature
+        raise AssertionError("executed by the app's processes only")
+
+    thread = kit.threads.create()
+    handle = asyncio.run(kit.start(chat, thread_id=thread.id))
+    kit.close()
+    return handle.id, thread.id
+
+
 def _trial(
     base: Path, name: str, seed: int, kills: int, summarize: bool
 ) -> tuple[int, str, set[str]]:
     env = _env(base, name, summarize)
-    started = run_process(
-        [sys.executable, *APP, "start"], cwd=REPO, env={**env, "PYTHONPATH": str(REPO)}, check=True
-    )
-    run_id, thread_id = started.stdout.split()
+    run_id, thread_id = _start(env["AGENT_DATABASE_URL"])
     report = kill_until_done(
         [*APP, "resume", run_id, thread_id],
         env,
