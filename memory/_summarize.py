@@ -2,7 +2,8 @@
 
 A history processor. While the conversation fits ``trigger_tokens`` nothing
 changes. Past it, everything but the last ``keep_last`` messages (moved back
-to a whole unit: a tool call stays with its results) is summarized by a model
+to the start of their turn, a user message, or at least to a whole unit: a
+tool call stays with its results) is summarized by a model
 call made as ``ctx.step.infer`` (step ``{agent}/summarize``), so a replay
 reads the stored reply and pays nothing. The request then carries the system
 prompt, the summary (as a second system message) and the kept messages.
@@ -69,9 +70,18 @@ def transcript(previous: str | None, messages: Sequence[Message]) -> str:
     return "\n".join(lines)
 
 
-def cut_point(body: Sequence[Message], keep_last: int) -> int:
-    """Where the kept tail starts: ``keep_last`` from the end, moved back to a unit start."""
+def cut_point(body: Sequence[Message], keep_last: int, covered: int = 0) -> int:
+    """Where the kept tail starts: ``keep_last`` from the end, moved back to a turn's start.
+
+    A turn starts at a user message, so the model keeps the question it is
+    answering. When no user message lies between ``covered`` and that point (one
+    long tool loop), the tail starts at a whole unit instead: a tool call with
+    its results.
+    """
     target = max(len(body) - keep_last, 0)
+    turns = [i for i in range(covered + 1, target + 1) if body[i].role == "user"]
+    if turns:
+        return turns[-1]
     start = 0
     for unit in units(body):
         if unit[0] > target:
@@ -143,7 +153,7 @@ class Summarize:
         candidate = self._compose(head, summary, body, covered)
         if sum(count_message_tokens(counting, candidate)) <= self.trigger_tokens:
             return candidate
-        cut = cut_point(body, self.keep_last)
+        cut = cut_point(body, self.keep_last, covered)
         if cut <= covered:
             return candidate  # nothing more to fold in; a window after this one may trim
         request = ModelRequest(
