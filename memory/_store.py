@@ -12,14 +12,18 @@ Implementations keep records (`agentkit.store.MemoryRecord`, embeddings as
 float32 bytes) and find the nearest ones: `SQLMemoryStore` in the run
 database (SQLite or PostgreSQL, tables beside the runs), `InMemoryMemoryStore`
 in the process. Both rank with an exact numpy cosine scan over the
-namespace's rows.
+namespace's vectors, kept in memory between searches until the namespace
+changes.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -30,8 +34,6 @@ from agentkit.store import InMemoryStore, MemoryRecord, Store
 from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from agentkit.durable import Context
 
 __all__ = ["InMemoryMemoryStore", "Memory", "MemoryStore", "SQLMemoryStore", "StoreBackedMemory"]
@@ -108,36 +110,75 @@ def memory_of(record: MemoryRecord, score: float | None = None) -> Memory:
     )
 
 
+@dataclass(frozen=True)
+class VectorIndex:
+    """A namespace's rows with their vectors as one float32 matrix, ready to scan.
+
+    ``generation`` is the store's change counter the rows were read at.
+    """
+
+    generation: int
+    records: list[MemoryRecord]
+    metadata: list[dict[str, Any]]
+    matrix: Any  # numpy float32 array, one row per record
+    norms: Any  # numpy float32 array: each row's length
+
+    @classmethod
+    def build(cls, records: list[MemoryRecord], generation: int = 0) -> VectorIndex:
+        """Index ``records`` (their embeddings must all have one length)."""
+        np = _numpy()
+        flat = np.frombuffer(b"".join(r.embedding for r in records), dtype=np.float32)
+        width = flat.size // len(records) if records else 0
+        if records and flat.size != width * len(records):
+            raise ConfigError(
+                "memory embeddings of one namespace have different lengths: it holds "
+                "vectors of more than one embedder"
+            )
+        matrix = flat.reshape(len(records), width)
+        return cls(
+            generation=generation,
+            records=records,
+            metadata=[json.loads(r.metadata) for r in records],
+            matrix=matrix,
+            norms=np.linalg.norm(matrix, axis=1) if records else np.zeros(0, dtype=np.float32),
+        )
+
+    def search(self, query: list[float], k: int, filter: Mapping[str, Any] | None) -> list[Memory]:
+        """The ``k`` records nearest ``query`` by cosine (ties by key), filtered first."""
+        np = _numpy()
+        if not self.records or k <= 0:
+            return []
+        if len(query) != self.matrix.shape[1]:
+            raise ConfigError(
+                f"the query's embedding has {len(query)} dimensions, the stored memories "
+                f"{self.matrix.shape[1]}: the namespace holds vectors of another embedder"
+            )
+        vector = np.asarray(query, dtype=np.float32)
+        rows = (
+            np.asarray([i for i, meta in enumerate(self.metadata) if matches(meta, filter)])
+            if filter
+            else np.arange(len(self.records))
+        )
+        if rows.size == 0:
+            return []
+        norms = self.norms[rows] * float(np.linalg.norm(vector))
+        dots = self.matrix[rows] @ vector if filter else self.matrix @ vector
+        scores = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+        if k < rows.size:  # only what can reach the top k is sorted (ties at the edge too)
+            edge = np.partition(scores, rows.size - k)[rows.size - k]
+            candidates = [int(i) for i in np.flatnonzero(scores >= edge)]
+        else:
+            candidates = list(range(rows.size))
+        records = self.records
+        order = sorted(candidates, key=lambda i: (-float(scores[i]), records[int(rows[i])].key))
+        return [memory_of(records[int(rows[i])], float(scores[i])) for i in order[:k]]
+
+
 def rank(
     records: list[MemoryRecord], query: list[float], k: int, filter: Mapping[str, Any] | None
 ) -> list[Memory]:
     """The ``k`` records nearest ``query`` by cosine similarity (ties by key), filtered first."""
-    np = _numpy()
-    kept = [r for r in records if matches(json.loads(r.metadata), filter)]
-    if not kept or k <= 0:
-        return []
-    matrix = np.frombuffer(b"".join(r.embedding for r in kept), dtype=np.float32)
-    width = len(query)
-    if matrix.size != width * len(kept):
-        raise ConfigError(
-            f"memory embeddings have another length than the query's {width}: the namespace "
-            f"holds vectors of another embedder"
-        )
-    matrix = matrix.reshape(len(kept), width)
-    scores = _cosine(np, matrix, np.asarray(query, dtype=np.float32))
-    if k < len(kept):  # only what can reach the top k is sorted (ties at the edge included)
-        edge = np.partition(scores, len(kept) - k)[len(kept) - k]
-        candidates = [int(i) for i in np.flatnonzero(scores >= edge)]
-    else:
-        candidates = list(range(len(kept)))
-    order = sorted(candidates, key=lambda i: (-float(scores[i]), kept[i].key))
-    return [memory_of(kept[i], float(scores[i])) for i in order[:k]]
-
-
-def _cosine(np: Any, matrix: np.ndarray[Any, Any], query: np.ndarray[Any, Any]) -> Any:
-    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query))
-    dots = matrix @ query
-    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    return VectorIndex.build(records).search(query, k, filter)
 
 
 class MemoryStore(ABC):
@@ -280,12 +321,36 @@ class MemoryStore(ABC):
         return embeddings.vectors[0]
 
 
+_CACHED_NAMESPACES = 64
+
+
 class StoreBackedMemory(MemoryStore):
-    """A `MemoryStore` on any `agentkit.store.Store` (its memories table), numpy-ranked."""
+    """A `MemoryStore` on any `agentkit.store.Store` (its memories table), numpy-ranked.
+
+    Each namespace's vectors are kept in memory as one matrix and reloaded only
+    when the store's change counter for the namespace moved (any process's put
+    or delete raises it), so a search costs one small query plus the scan.
+    """
 
     def __init__(self, store: Store, embedder: Embedder) -> None:
         super().__init__(embedder)
         self.store = store
+        self._indexes: OrderedDict[str, VectorIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def index(self, namespace: str) -> VectorIndex:
+        """The namespace's vectors, reloaded if the store changed since they were read."""
+        generation = self.store.memory_generation(namespace)  # before the rows: never stale
+        with self._lock:
+            index = self._indexes.get(namespace)
+        if index is None or index.generation != generation:
+            index = VectorIndex.build(self.store.list_memories(namespace), generation)
+        with self._lock:
+            self._indexes[namespace] = index
+            self._indexes.move_to_end(namespace)
+            while len(self._indexes) > _CACHED_NAMESPACES:
+                self._indexes.popitem(last=False)
+        return index
 
     def write(self, records: list[MemoryRecord]) -> None:
         self.store.put_memories(records)
@@ -299,7 +364,7 @@ class StoreBackedMemory(MemoryStore):
     def nearest(
         self, namespace: str, query: list[float], k: int, filter: Mapping[str, Any] | None
     ) -> list[Memory]:
-        return rank(self.store.list_memories(namespace), query, k, filter)
+        return self.index(namespace).search(query, k, filter)
 
 
 class SQLMemoryStore(StoreBackedMemory):

@@ -292,6 +292,14 @@ class Store(ABC):
     def list_memories(self, namespace: str) -> list[MemoryRecord]:
         """Every memory of a namespace, embeddings included, in key order."""
 
+    @abstractmethod
+    def memory_generation(self, namespace: str) -> int:
+        """A counter of a namespace's changes: every put or delete raises it.
+
+        Lets a reader keep a namespace's vectors in memory and reload them only
+        when this has moved (0 for a namespace never written).
+        """
+
     # -- lifecycle ----------------------------------------------------------
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

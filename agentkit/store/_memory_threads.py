@@ -7,6 +7,7 @@ lock; what an append, a fork or a summary writes comes from
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ class InMemoryThreads:
         self._threads: dict[str, ThreadRecord] = {}
         self._thread_messages: dict[str, list[ThreadMessageRecord]] = {}
         self._memories: dict[tuple[str, str], MemoryRecord] = {}
+        self._generations: dict[str, int] = {}
 
     def _thread(self, thread_id: str) -> ThreadRecord:
         thread = self._threads.get(thread_id)
@@ -122,6 +124,8 @@ class InMemoryThreads:
 
     def put_memories(self, memories: list[MemoryRecord]) -> None:
         with self._lock:
+            for namespace in {m.namespace for m in memories}:
+                self._generations[namespace] = self._generations.get(namespace, 0) + 1
             for memory in memories:
                 existing = self._memories.get((memory.namespace, memory.key))
                 record = _scrubbed(memory)
@@ -136,12 +140,20 @@ class InMemoryThreads:
 
     def delete_memory(self, namespace: str, key: str) -> bool:
         with self._lock:
-            return self._memories.pop((namespace, key), None) is not None
+            if self._memories.pop((namespace, key), None) is None:
+                return False
+            self._generations[namespace] = self._generations.get(namespace, 0) + 1
+            return True
+
+    def memory_generation(self, namespace: str) -> int:
+        with self._lock:
+            return self._generations.get(namespace, 0)
 
     def list_memories(self, namespace: str) -> list[MemoryRecord]:
         with self._lock:
             found = [m for (ns, _), m in self._memories.items() if ns == namespace]
-            return [_copy(m) for m in sorted(found, key=lambda m: m.key)]
+            # copy.copy, not dataclasses.replace: a search copies every row of a namespace.
+            return [copy.copy(m) for m in sorted(found, key=lambda m: m.key)]
 
 
 def _write(record: object, fields: dict[str, Any]) -> None:

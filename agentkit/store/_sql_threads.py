@@ -23,12 +23,13 @@ from agentkit.store._records import (
     ThreadRecord,
     scrubbed_row,
 )
-from agentkit.store._tables import MemoryRow, ThreadMessageRow, ThreadRow
+from agentkit.store._tables import MemoryNamespaceRow, MemoryRow, ThreadMessageRow, ThreadRow
 
 _threads = ThreadRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
 _messages = ThreadMessageRow.__table__  # type: ignore[attr-defined]  # same
 _memories = MemoryRow.__table__  # type: ignore[attr-defined]  # same
-THREAD_TABLES = [_threads, _messages, _memories]
+_generations = MemoryNamespaceRow.__table__  # type: ignore[attr-defined]  # same
+THREAD_TABLES = [_threads, _messages, _memories, _generations]
 
 _MESSAGE_FIELDS = [f.name for f in dataclasses.fields(ThreadMessageRecord)]
 _MESSAGE_COLUMNS = [_messages.c[name] for name in _MESSAGE_FIELDS]
@@ -81,6 +82,18 @@ def _upsert_memories(conn: Connection, rows: list[dict[str, Any]]) -> None:
                 .where(_memories.c.namespace == pair[0], _memories.c.key == pair[1])
                 .values(**{**row, "created_at": existing[pair]})
             )
+
+
+def _bump_generations(conn: Connection, namespaces: list[str]) -> None:
+    """Raise each namespace's change counter (in the caller's transaction)."""
+    for namespace in sorted(set(namespaces)):  # one lock order: no deadlock between writers
+        bumped = conn.execute(
+            update(_generations)
+            .where(_generations.c.namespace == namespace)
+            .values(generation=_generations.c.generation + 1)
+        )
+        if not bumped.rowcount:
+            conn.execute(insert(_generations), {"namespace": namespace, "generation": 1})
 
 
 class SQLThreads:
@@ -192,7 +205,10 @@ class SQLThreads:
     def put_memories(self, memories: list[MemoryRecord]) -> None:
         rows = {(m.namespace, m.key): scrubbed_row(m) for m in memories}  # the last one wins
         pairs = sorted(rows)
+        if not pairs:
+            return
         with self._write() as conn:
+            _bump_generations(conn, [namespace for namespace, _ in pairs])
             # In chunks: SQLite caps the parameters of one statement.
             for start in range(0, len(pairs), _CHUNK):
                 chunk = pairs[start : start + _CHUNK]
@@ -212,7 +228,16 @@ class SQLThreads:
             result = conn.execute(
                 delete(_memories).where(_memories.c.namespace == namespace, _memories.c.key == key)
             )
+            if result.rowcount:
+                _bump_generations(conn, [namespace])
         return bool(result.rowcount)
+
+    def memory_generation(self, namespace: str) -> int:
+        with self._read() as conn:
+            found = conn.execute(
+                select(_generations.c.generation).where(_generations.c.namespace == namespace)
+            ).scalar()
+        return int(found or 0)
 
     def list_memories(self, namespace: str) -> list[MemoryRecord]:
         query = (

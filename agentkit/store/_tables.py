@@ -160,3 +160,10 @@ class MemoryRow(SQLModel, table=True):
     embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: float
     updated_at: float
+
+
+class MemoryNamespaceRow(SQLModel, table=True):
+    __tablename__ = "agentkit_memory_namespaces"
+
+    namespace: str = Field(primary_key=True, max_length=MAX_NAME_LENGTH)
+    generation: int = 0

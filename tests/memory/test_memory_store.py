@@ -193,3 +193,20 @@ async def test_bad_input_is_named() -> None:
     await store.put("n", "k", "text")
     with pytest.raises(ConfigError, match="vectors of another embedder"):
         await other.search("n", "q", 1)
+
+
+async def test_cached_vectors_follow_writes_of_another_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shared.db"
+    embedder = HashEmbedder()
+    reader = SQLMemoryStore(url, embedder)
+    writer = SQLMemoryStore(url, embedder)  # another process, as far as the cache knows
+    await writer.put("u", "a", "Ada's favourite colour is green.")
+    assert [m.key for m in await reader.search("u", "favourite colour", 5)] == ["a"]
+    await writer.put("u", "b", "Bob's favourite colour is red.")
+    assert sorted(m.key for m in await reader.search("u", "favourite colour", 5)) == ["a", "b"]
+    await writer.delete("u", "a")
+    assert [m.key for m in await reader.search("u", "favourite colour", 5)] == ["b"]
+    await writer.put("u", "b", "Bob now prefers tea.")
+    assert [m.text for m in await reader.search("u", "tea", 5)] == ["Bob now prefers tea."]
+    for store in (reader, writer):
+        store.store.close()

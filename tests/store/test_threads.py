@@ -101,7 +101,9 @@ def memory(key: str, text: str = "fact", namespace: str = "ns", at: float = NOW)
 
 
 def test_memories(store: Store) -> None:
+    assert store.memory_generation("ns") == 0
     store.put_memories([memory("b"), memory("a")])
+    assert store.memory_generation("ns") == 1
     store.put_memories([memory("a", namespace="other")])
     store.put_memories([memory("b", text="newer", at=NOW + 1), memory("c", at=NOW + 1)])
     store.put_memories([])
@@ -114,8 +116,10 @@ def test_memories(store: Store) -> None:
         b"\x00\x00\x80\x3f",
     )
     assert [m.key for m in store.list_memories("ns")] == ["a", "b", "c"]
+    assert store.memory_generation("ns") == 2
     assert store.delete_memory("ns", "a") is True
     assert store.delete_memory("ns", "a") is False
+    assert (store.memory_generation("ns"), store.memory_generation("other")) == (3, 1)
     assert [m.key for m in store.list_memories("ns")] == ["b", "c"]
     assert [m.key for m in store.list_memories("other")] == ["a"]
     assert store.get_memory("ns", "a") is None
