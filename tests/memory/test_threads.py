@@ -6,8 +6,8 @@ import pytest
 
 from agentkit import Agent, AgentKit, ConfigError, Context, RunFailedError, tool
 from agentkit.errors import ThreadNotFound
-from agentkit.memory import Thread
-from agentkit.models import Message, ScriptedModel
+from agentkit.memory import SQLMemoryStore, Thread
+from agentkit.models import HashEmbedder, Message, OpenAIModel, ScriptedModel
 
 
 @tool
@@ -137,3 +137,18 @@ async def test_failed_turn_appends_nothing(kit: AgentKit) -> None:
     with pytest.raises(RunFailedError):
         await kit.run_agent(agent, "hi", thread=thread.id)
     assert kit.threads.messages(thread.id) == []
+
+
+async def test_secrets_never_reach_thread_or_memory_rows(any_kit: AgentKit) -> None:
+    key = "sk-test-thread-SECRET-0123456789abcdef"
+    OpenAIModel("gpt-4o", api_key=key)  # a model registers its key as a secret to scrub
+    thread = any_kit.threads.create(metadata={"note": f"key {key}"})
+    any_kit.threads.append(thread.id, [Message.user(f"my key is {key}")])
+    memories = SQLMemoryStore(any_kit.store, HashEmbedder())
+    await memories.put("u", "k", f"the key is {key}", {"key": key})
+    stored = [m.message.text for m in any_kit.threads.messages(thread.id)]
+    assert stored == ["my key is [REDACTED]"]
+    assert any_kit.threads.get(thread.id).metadata == {"note": "key [REDACTED]"}
+    memory = await memories.get("u", "k")
+    assert memory is not None
+    assert (memory.text, memory.metadata) == ("the key is [REDACTED]", {"key": "[REDACTED]"})
