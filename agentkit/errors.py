@@ -8,7 +8,8 @@
     ├── IdempotencyConflict          a start reused an idempotency key with another input
     ├── NotFoundError                an id that names nothing (LookupError too)
     │   ├── RunNotFound
-    │   └── FunctionNotFound
+    │   ├── FunctionNotFound
+    │   └── ThreadNotFound           (also a thread message named by a fork)
     ├── NonRetriableError            raised by user code in a step: do not retry
     │   └── ToolRetryRequested       (internal) the journaled form of a ToolRetry
     ├── ToolRetry                    raised by a tool: the model is asked to call again
@@ -55,6 +56,7 @@ __all__ = [
     "RunNotFound",
     "StepFailed",
     "StepSerializationError",
+    "ThreadNotFound",
     "TokenAlreadyCompleted",
     "TokenError",
     "TokenExpired",
@@ -124,6 +126,14 @@ class RunNotFound(NotFoundError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run with id {run_id!r}")
         self.run_id = run_id
+
+
+class ThreadNotFound(NotFoundError):
+    """No thread has this id (or no message of the thread has the id a fork names)."""
+
+    def __init__(self, thread_id: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"no thread with id {thread_id!r}")
+        self.thread_id = thread_id
 
 
 class FunctionNotFound(NotFoundError):

@@ -96,7 +96,8 @@ def make_store(kind: str, tmp_path: Path) -> Store:
     with store._engine.begin() as conn:
         conn.exec_driver_sql(
             "TRUNCATE agentkit_runs, agentkit_steps, agentkit_tokens, agentkit_events, "
-            "agentkit_completions"
+            "agentkit_completions, agentkit_threads, agentkit_thread_messages, "
+            "agentkit_memories, agentkit_memory_namespaces"
         )
     return store
 

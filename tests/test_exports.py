@@ -7,6 +7,7 @@ import sys
 import agentkit
 import agentkit.agents
 import agentkit.durable
+import agentkit.memory
 import agentkit.store
 from tests.killing import run_process
 
@@ -46,6 +47,7 @@ def test_agentkit_exports() -> None:
         "StepSerializationError",
         "Steps",
         "SystemClock",
+        "ThreadNotFound",
         "Token",
         "TokenAlreadyCompleted",
         "TokenError",
@@ -91,6 +93,7 @@ def test_durable_and_store_exports() -> None:
         "CompletionRecord",
         "EventRecord",
         "InMemoryStore",
+        "MemoryRecord",
         "RunRecord",
         "RunStatus",
         "SQLStore",
@@ -98,6 +101,8 @@ def test_durable_and_store_exports() -> None:
         "StepRecord",
         "StepStatus",
         "Store",
+        "ThreadMessageRecord",
+        "ThreadRecord",
         "TokenRecord",
         "TokenStatus",
         "database_url_from_env",
@@ -161,3 +166,25 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no attribute 'NoSuchThing'" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_memory_exports() -> None:
+    assert agentkit.memory.__all__ == [
+        "InMemoryMemoryStore",
+        "Memory",
+        "MemoryStore",
+        "SQLMemoryStore",
+        "StoreBackedMemory",
+        "Summarize",
+        "Thread",
+        "ThreadMessage",
+        "Threads",
+        "TokenWindow",
+        "memory_tools",
+    ]
+    for name in agentkit.memory.__all__:
+        assert getattr(agentkit.memory, name) is not None
+    # Threads live in the agent layer (agent.run loads them); memory re-exports them.
+    assert agentkit.memory.Threads is type(
+        agentkit.AgentKit(store=agentkit.store.InMemoryStore()).threads
+    )

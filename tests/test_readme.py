@@ -30,6 +30,7 @@ PLACEHOLDERS = {
     "A durable function": [{"search_web", "read", "publish"}, set()],
     "Agents and tools": [{"archive", "mailer", "summarize"}],
     "Model calls": [{"print_delta"}],
+    "Memory": [{"model", "small_model"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

@@ -286,7 +286,12 @@ class Agent(Generic[OutputT]):
         return self.system if isinstance(self.system, str) else self.system(state)
 
     async def run(
-        self, input: AgentInput, *, ctx: Context, state: BaseModel | None = None
+        self,
+        input: AgentInput,
+        *,
+        ctx: Context,
+        state: BaseModel | None = None,
+        thread: str | None = None,
     ) -> AgentResult[OutputT]:
         """Run the loop inside a durable function and return the result.
 
@@ -295,12 +300,18 @@ class Agent(Generic[OutputT]):
             ctx: The durable function's context.
             state: The state object tools of ``state_type`` receive (default:
                 ``state_type()`` when the agent has one).
+            thread: A thread id (``kit.threads.create()``): its messages are
+                loaded (step ``{name}/thread/load``) before the first model
+                call, and this turn's input and replies are appended (step
+                ``{name}/thread/save``) when the agent answers. A turn that
+                fails appends nothing.
 
         Raises:
             MaxIterationsExceeded: ``max_iter`` model calls without a final answer.
             OutputValidationError: the structured answer stayed invalid.
             StepFailed: a model call failed after its retries and failover.
             TokenTimeout: an approval timed out with ``on_approval_timeout="fail"``.
+            StepFailed: ``thread`` names no thread.
         """
         from agentkit.agents._loop import run_loop  # it imports this module
 
@@ -313,7 +324,7 @@ class Agent(Generic[OutputT]):
                 f"agent {self.name!r} got state of type {type(state).__name__}, but its "
                 f"state_type is {getattr(self.state_type, '__name__', None)}"
             )
-        result: AgentResult[OutputT] = await run_loop(self, input, ctx, state)
+        result: AgentResult[OutputT] = await run_loop(self, input, ctx, state, thread)
         return result
 
 

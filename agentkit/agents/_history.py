@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from agentkit.agents._agent import Agent
+    from agentkit.agents._threads import ThreadHistory
     from agentkit.durable import Context
 
 __all__ = [
@@ -54,12 +55,16 @@ class AgentTurn:
         agent: The agent about to call its model.
         state: The agent's state object, or None.
         call: How many model calls this run of the agent made before this one.
+        thread: What the run loaded from its thread (``run(..., thread=...)``):
+            its messages come first in the conversation, right after the
+            system prompt. None without a thread.
     """
 
     ctx: Context
     agent: Agent[Any]
     state: BaseModel | None
     call: int
+    thread: ThreadHistory | None = None
 
 
 HistoryProcessor: TypeAlias = (

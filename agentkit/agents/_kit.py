@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from agentkit.agents._agent import Agent, AgentInput, AgentResult
     from agentkit.agents._function_tool import DurableFunctionTool
+    from agentkit.agents._threads import Threads
 
 __all__ = ["AgentFunction", "AgentKit"]
 
@@ -49,6 +50,16 @@ class AgentKit(EngineKit):
     """
 
     function_type = AgentFunction
+    _threads: Threads | None = None
+
+    @property
+    def threads(self) -> Threads:
+        """Conversation threads kept in this kit's store (`agentkit.memory.Threads`)."""
+        if self._threads is None:
+            from agentkit.agents._threads import Threads
+
+            self._threads = Threads(self.store, self.clock)
+        return self._threads
 
     def function(
         self,
@@ -69,11 +80,18 @@ class AgentKit(EngineKit):
         *,
         state: BaseModel | None = None,
         idempotency_key: str | None = None,
+        thread: str | None = None,
     ) -> AgentResult[A]:
-        """Run ``agent`` as its own durable run (function ``agent:{name}``) until it ends."""
+        """Run ``agent`` as its own durable run (function ``agent:{name}``) until it ends.
+
+        With ``thread`` (a thread id), the run loads that thread before its first
+        model call and appends its turn to it at the end, as steps.
+        """
         from agentkit.agents._run import run_agent
 
-        return await run_agent(self, agent, input, state=state, idempotency_key=idempotency_key)
+        return await run_agent(
+            self, agent, input, state=state, idempotency_key=idempotency_key, thread=thread
+        )
 
     def run_agent_sync(
         self,
@@ -82,6 +100,7 @@ class AgentKit(EngineKit):
         *,
         state: BaseModel | None = None,
         idempotency_key: str | None = None,
+        thread: str | None = None,
     ) -> AgentResult[A]:
         """`run_agent` for scripts: run ``agent`` here until it ends, without ``await``.
 
@@ -91,5 +110,7 @@ class AgentKit(EngineKit):
         """
         refuse_running_loop("kit.run_agent_sync(...)", "await kit.run_agent(...)")
         return asyncio.run(
-            self.run_agent(agent, input, state=state, idempotency_key=idempotency_key)
+            self.run_agent(
+                agent, input, state=state, idempotency_key=idempotency_key, thread=thread
+            )
         )

@@ -27,6 +27,7 @@ from agentkit.agents._agent import (
 )
 from agentkit.agents._history import AgentTurn, apply_history
 from agentkit.agents._schema import describe_validation_error
+from agentkit.agents._threads import ThreadHistory, load_history, save_turn
 from agentkit.agents._tool_calls import ToolTurn, cut_off_results
 from agentkit.models import (
     Message,
@@ -90,6 +91,7 @@ class _Loop:
         self.ctx = ctx
         self.state = state
         self.turn = ToolTurn(agent, ctx, state)
+        self.thread: ThreadHistory | None = None
         self.messages: list[Message] = []
         self.tool_calls: list[ToolCallPart] = []
         self.tool_results: list[ToolResultPart] = []
@@ -98,15 +100,16 @@ class _Loop:
         self.output_retries = agent.output_retries
 
     def conversation(self) -> list[Message]:
-        """The system prompt (for the state as it is now) and the messages."""
+        """The system prompt (for the state as it is now), the thread's messages, this turn's."""
         system = self.agent.system_prompt(self.state)
-        return ([Message.system(system)] if system else []) + self.messages
+        history = [] if self.thread is None else self.thread.messages
+        return ([Message.system(system)] if system else []) + history + self.messages
 
     async def request(self) -> ModelRequest:
         agent, spec = self.agent, self.agent.output_spec
         messages = self.conversation()
         if agent.history:
-            turn = AgentTurn(self.ctx, agent, self.state, len(self.infer_keys))
+            turn = AgentTurn(self.ctx, agent, self.state, len(self.infer_keys), self.thread)
             messages = await apply_history(agent.history, turn, messages)
         return ModelRequest(
             messages=messages,
@@ -171,10 +174,16 @@ class _Loop:
 
 
 async def run_loop(
-    agent: Agent[Any], input: AgentInput, ctx: Context, state: BaseModel | None
+    agent: Agent[Any],
+    input: AgentInput,
+    ctx: Context,
+    state: BaseModel | None,
+    thread: str | None = None,
 ) -> AgentResult[Any]:
     """Implementation of `Agent.run` (see there)."""
     loop = _Loop(agent, ctx, state)
+    if thread is not None:
+        loop.thread = await load_history(ctx, f"{agent.name}/thread/load", thread)
     loop.messages = input_messages(input)
     await _call_hook(agent.hooks.on_start, ctx, agent, loop.conversation())
     for _ in range(agent.max_iter):
@@ -185,6 +194,8 @@ async def run_loop(
         done, output = loop.final_output()
         if done:
             result = loop.result(output)
+            if thread is not None:
+                await save_turn(ctx, f"{agent.name}/thread/save", thread, loop.messages)
             await _call_hook(agent.hooks.on_finish, ctx, agent, result)
             return result
     usage, cost = usage_and_cost(ctx, loop.infer_keys)

@@ -25,8 +25,8 @@ def agent_function(
 ) -> DurableFunction[..., AgentResult[OutputT]]:
     """The durable function ``agent:{name}`` that runs ``agent``, registered on ``kit`` once.
 
-    Its input is ``input`` (a text, a message or a conversation) and ``state``;
-    its output the `AgentResult`.
+    Its input is ``input`` (a text, a message or a conversation), ``state``
+    and ``thread`` (a thread id, or None); its output the `AgentResult`.
 
     Raises:
         ConfigError: another agent with the same name is registered on ``kit``.
@@ -41,14 +41,15 @@ def agent_function(
             )
         return existing
 
-    async def run(ctx: Context, input: Any, state: Any = None) -> Any:
-        return await agent.run(input, ctx=ctx, state=state)
+    async def run(ctx: Context, input: Any, state: Any = None, thread: str | None = None) -> Any:
+        return await agent.run(input, ctx=ctx, state=state, thread=thread)
 
     # The engine reads these to encode the input and round-trip the output.
     run.__annotations__ = {
         "ctx": Context,
         "input": AgentInput,
         "state": BaseModel | None if agent.state_type is None else agent.state_type | None,
+        "thread": str | None,
         "return": agent.result_type,
     }
     run.__name__ = run.__qualname__ = f"agent_{agent.name}"
@@ -64,12 +65,19 @@ async def start_agent(
     *,
     state: BaseModel | None = None,
     idempotency_key: str | None = None,
+    thread: str | None = None,
 ) -> RunHandle[AgentResult[OutputT]]:
-    """Queue a run of ``agent``; a worker executes it. Returns its handle at once."""
+    """Queue a run of ``agent``; a worker executes it. Returns its handle at once.
+
+    With ``thread``, the run loads that thread and appends its turn to it
+    (see `Agent.run`).
+    """
     function = agent_function(kit, agent)
     # Start options travel with the function: `kit.start` is typed by its input.
     function = function.options(idempotency_key=idempotency_key)
-    return await kit.start(function, input=input, state=state)
+    if thread is None:  # the input of thread-less runs stays what it always was
+        return await kit.start(function, input=input, state=state)
+    return await kit.start(function, input=input, state=state, thread=thread)
 
 
 async def run_agent(
@@ -79,12 +87,17 @@ async def run_agent(
     *,
     state: BaseModel | None = None,
     idempotency_key: str | None = None,
+    thread: str | None = None,
 ) -> AgentResult[OutputT]:
     """Run ``agent`` as its own durable run and execute it here until it ends.
+
+    With ``thread``, the run loads that thread and appends its turn to it.
 
     Raises:
         RunFailedError: the run failed (e.g. `MaxIterationsExceeded`).
         RunCancelledError: the run was cancelled.
     """
-    handle = await start_agent(kit, agent, input, state=state, idempotency_key=idempotency_key)
+    handle = await start_agent(
+        kit, agent, input, state=state, idempotency_key=idempotency_key, thread=thread
+    )
     return await kit.drive(handle)

@@ -40,7 +40,7 @@ from agentkit.errors import (
     UsageError,
 )
 from agentkit.retry import RetryPolicy
-from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, TokenRecord
+from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, Store, TokenRecord
 from agentkit.store._limits import MAX_NAME_LENGTH
 from agentkit.store._records import error_json
 
@@ -107,6 +107,20 @@ class Context:
     def is_replaying(self) -> bool:
         """True while journaled steps remain to be replayed in this execution."""
         return self.step._ex.journal.has_unconsumed()
+
+    @property
+    def store(self) -> Store:
+        """The store this run is kept in.
+
+        For layers above the engine that keep records beside the journal
+        (conversation threads, memories). Read it through a step when what is
+        read must be the same on replay, and write it only inside a step.
+        """
+        return self.step._ex.store
+
+    def now(self) -> float:
+        """The engine clock's time (epoch seconds); inside a step, for what it writes."""
+        return self.step._ex.clock.now()
 
 
 class Steps:

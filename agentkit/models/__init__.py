@@ -9,6 +9,7 @@ first use.
 from agentkit.models._base import Model
 from agentkit.models._complete import Attempt, complete
 from agentkit.models._cost import Price, context_window_for, cost_usd
+from agentkit.models._embed import Embedder, EmbeddingRequest, Embeddings, HashEmbedder
 from agentkit.models._errors import (
     AuthenticationFailed,
     BadRequest,
@@ -49,6 +50,7 @@ from agentkit.models._types import (
     Usage,
 )
 from agentkit.models.anthropic import AnthropicModel
+from agentkit.models.embed import LiteLLMEmbedder, OpenAIEmbedder
 from agentkit.models.fallback import FallbackModel
 from agentkit.models.litellm import LiteLLMModel
 from agentkit.models.openai import OpenAIModel
@@ -62,10 +64,15 @@ __all__ = [
     "AuthenticationFailed",
     "BadRequest",
     "ContextLengthExceeded",
+    "Embedder",
+    "EmbeddingRequest",
+    "Embeddings",
     "EventCallback",
     "FallbackModel",
     "FinishReason",
+    "HashEmbedder",
     "Limiter",
+    "LiteLLMEmbedder",
     "LiteLLMModel",
     "Message",
     "Model",
@@ -76,6 +83,7 @@ __all__ = [
     "ModelRequest",
     "ModelResponse",
     "ModelTimeout",
+    "OpenAIEmbedder",
     "OpenAIModel",
     "Part",
     "PartAdapter",

@@ -12,20 +12,27 @@ then corrects (``Permit.settle``).
 
 To count exactly offline, point ``TIKTOKEN_CACHE_DIR`` at a directory holding
 the encodings (LiteLLM ships ``o200k_base`` and ``cl100k_base`` in
-``litellm/litellm_core_utils/tokenizers``).
+``litellm/litellm_core_utils/tokenizers``). Counts that must be exact, such as
+a context window's (`count_message_tokens`, used by ``agentkit.memory``), also
+look in that LiteLLM folder when the ``litellm`` extra is installed; it is found
+without importing LiteLLM.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import math
 import os
 import tempfile
+import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agentkit.models._types import (
+    Message,
     ModelRequest,
     TextPart,
     ThinkingPart,
@@ -36,7 +43,13 @@ from agentkit.models._types import (
 if TYPE_CHECKING:
     from tiktoken import Encoding
 
-__all__ = ["CHARS_PER_TOKEN", "count_tokens", "estimate_request_tokens", "loaded_encoding"]
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "count_message_tokens",
+    "count_tokens",
+    "estimate_request_tokens",
+    "loaded_encoding",
+]
 
 CHARS_PER_TOKEN = 4
 _MESSAGE_OVERHEAD = 4  # role and separators per message, as chat formats add
@@ -63,23 +76,55 @@ def _cached_file(name: str, directory: str) -> str:
 
 
 @functools.cache
+def _bundled_dir() -> str | None:
+    """LiteLLM's folder of tiktoken files (named as tiktoken's cache names them), if installed."""
+    try:
+        spec = importlib.util.find_spec("litellm")  # finds the package without importing it
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = os.path.join(
+        next(iter(spec.submodule_search_locations)), "litellm_core_utils", "tokenizers"
+    )
+    return folder if os.path.isdir(folder) else None
+
+
+_CACHE_ENV_LOCK = threading.Lock()
+
+
+@functools.cache
 def _load(name: str, directory: str) -> Encoding | None:
     import tiktoken
 
-    try:
-        return tiktoken.get_encoding(name)
-    except Exception:  # an unreadable cache file: count with the approximation instead
-        return None
+    # tiktoken reads its cache folder from the environment; the file is known to
+    # be in ``directory``, so pointing it there for this one load needs no network.
+    with _CACHE_ENV_LOCK:
+        saved = os.environ.get("TIKTOKEN_CACHE_DIR")
+        os.environ["TIKTOKEN_CACHE_DIR"] = directory
+        try:
+            return tiktoken.get_encoding(name)
+        except Exception:  # an unreadable cache file: count with the approximation instead
+            return None
+        finally:
+            if saved is None:
+                del os.environ["TIKTOKEN_CACHE_DIR"]
+            else:
+                os.environ["TIKTOKEN_CACHE_DIR"] = saved
 
 
-def loaded_encoding(model: str) -> Encoding | None:
-    """The tiktoken encoding for ``model`` if it can be had without the network."""
+def loaded_encoding(model: str, *, bundled: bool = False) -> Encoding | None:
+    """The tiktoken encoding for ``model`` if it can be had without the network.
+
+    With ``bundled``, the encoding files LiteLLM ships are used too.
+    """
     try:
         import tiktoken
     except ImportError:
         return None
-    directory = _tiktoken_cache_dir()
-    if directory is None:
+    folders = [_tiktoken_cache_dir(), _bundled_dir() if bundled else None]
+    directories = [d for d in folders if d]
+    if not directories:
         return None
     names: list[str] = []
     for candidate in (model, model.split("/", 1)[-1]):
@@ -88,10 +133,11 @@ def loaded_encoding(model: str) -> Encoding | None:
         except KeyError:
             continue
     for name in dict.fromkeys([*names, *_FALLBACKS]):
-        if name in _ENCODINGS and os.path.isfile(_cached_file(name, directory)):
-            encoding = _load(name, directory)
-            if encoding is not None:
-                return encoding
+        for directory in directories:
+            if name in _ENCODINGS and os.path.isfile(_cached_file(name, directory)):
+                encoding = _load(name, directory)
+                if encoding is not None:
+                    return encoding
     return None
 
 
@@ -103,17 +149,48 @@ def count_tokens(model: str, text: str) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 
 
+def _message_pieces(message: Message) -> list[str]:
+    pieces: list[str] = []
+    for part in message.parts:
+        if isinstance(part, TextPart | ThinkingPart):
+            pieces.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            pieces.append(part.name)
+            pieces.append(part.raw_arguments)
+        elif isinstance(part, ToolResultPart):
+            pieces.append(part.content)
+    return pieces
+
+
+def message_text(message: Message) -> str:
+    """What of a message is counted: its texts, tool names, arguments and results."""
+    return "\n".join(_message_pieces(message))
+
+
+def count_message_tokens(model: str, messages: Sequence[Message]) -> list[int]:
+    """Tokens of each message for ``model``: its text (`message_text`) plus 4 for its framing.
+
+    Exact with tiktoken for OpenAI models (their own encoding), from tiktoken's
+    cache or the files LiteLLM ships; for other models (Anthropic, Gemini,
+    open models) the ``o200k_base`` count is an estimate; with no encoding at
+    hand it is characters / 4.
+    """
+    encoding = loaded_encoding(model, bundled=True)
+    counts: list[int] = []
+    for message in messages:
+        text = message_text(message)
+        if encoding is None:
+            tokens = math.ceil(len(text) / CHARS_PER_TOKEN)
+        else:
+            tokens = len(encoding.encode(text, disallowed_special=()))
+        counts.append(tokens + _MESSAGE_OVERHEAD)
+    return counts
+
+
 def _request_text(request: ModelRequest) -> str:
     pieces: list[str] = []
     for message in request.messages:
-        for part in message.parts:
-            if isinstance(part, TextPart | ThinkingPart):
-                pieces.append(part.text)
-            elif isinstance(part, ToolCallPart):
-                pieces.append(part.name)
-                pieces.append(part.raw_arguments)
-            elif isinstance(part, ToolResultPart):
-                pieces.append(part.content)
+        pieces.extend(_message_pieces(message))
     for tool in request.tools:
         pieces.append(tool.name)
         pieces.append(tool.description)

@@ -13,17 +13,20 @@ from collections.abc import Callable, Collection
 from agentkit.store._records import (
     CompletionRecord,
     EventRecord,
+    MemoryRecord,
     RunRecord,
     RunStatus,
     StepRecord,
     StepStatus,
+    ThreadMessageRecord,
+    ThreadRecord,
     TokenRecord,
     TokenStatus,
 )
 
 
 class Store(ABC):
-    """Persistence for runs, their journals, tokens and events."""
+    """Persistence for runs, their journals, tokens, events, threads and memories."""
 
     #: The database URL other processes open to reach this store, or None
     #: when only this process can (the in-memory store).
@@ -216,6 +219,91 @@ class Store(ABC):
         """Store an event and resolve every open wait for it that ``matches``.
 
         Returns the ids of the runs woken.
+        """
+
+    # -- threads (agentkit.memory's conversations) ---------------------------
+
+    @abstractmethod
+    def create_thread(self, thread: ThreadRecord) -> ThreadRecord:
+        """Insert a new, empty thread."""
+
+    @abstractmethod
+    def get_thread(self, thread_id: str) -> ThreadRecord | None:
+        """The thread, or None."""
+
+    @abstractmethod
+    def list_threads(self, *, limit: int = 50) -> list[ThreadRecord]:
+        """Threads, most recently updated first."""
+
+    @abstractmethod
+    def delete_thread(self, thread_id: str) -> bool:
+        """Delete a thread and every message of it; False if there was none."""
+
+    @abstractmethod
+    def append_thread_messages(
+        self, thread_id: str, messages: list[str], write_key: str, now: float
+    ) -> list[ThreadMessageRecord]:
+        """Append messages (JSON text) to a thread, once per ``write_key``, atomically.
+
+        If messages with this ``write_key`` are already in the thread (the write
+        ran before a crash), nothing is written and those are returned.
+
+        Raises:
+            ThreadNotFound: no thread has this id.
+        """
+
+    @abstractmethod
+    def list_thread_messages(
+        self, thread_id: str, *, limit: int | None = None, before: int | None = None
+    ) -> list[ThreadMessageRecord]:
+        """Messages in ``seq`` order: the last ``limit`` of those with ``seq < before``."""
+
+    @abstractmethod
+    def get_thread_message(self, message_id: str) -> ThreadMessageRecord | None:
+        """One message by its id, or None."""
+
+    @abstractmethod
+    def set_thread_summary(self, thread_id: str, summary: str, through: int, now: float) -> bool:
+        """Keep ``summary`` of the first ``through`` messages, unless one covers as many.
+
+        Returns whether it was stored (a summary never moves backwards).
+        """
+
+    @abstractmethod
+    def fork_thread(self, thread_id: str, fork: ThreadRecord, through: int) -> ThreadRecord:
+        """Create ``fork`` holding copies of the first ``through`` messages, atomically.
+
+        Raises:
+            ThreadNotFound: no thread has this id.
+        """
+
+    # -- long-term memories (agentkit.memory's MemoryStore) -----------------
+
+    @abstractmethod
+    def put_memories(self, memories: list[MemoryRecord]) -> None:
+        """Insert or replace each memory at its (namespace, key), in one transaction.
+
+        A replaced memory keeps its ``created_at``.
+        """
+
+    @abstractmethod
+    def get_memory(self, namespace: str, key: str) -> MemoryRecord | None:
+        """The memory at (namespace, key), or None."""
+
+    @abstractmethod
+    def delete_memory(self, namespace: str, key: str) -> bool:
+        """Delete a memory; False if there was none."""
+
+    @abstractmethod
+    def list_memories(self, namespace: str) -> list[MemoryRecord]:
+        """Every memory of a namespace, embeddings included, in key order."""
+
+    @abstractmethod
+    def memory_generation(self, namespace: str) -> int:
+        """A counter of a namespace's changes: every put or delete raises it.
+
+        Lets a reader keep a namespace's vectors in memory and reload them only
+        when this has moved (0 for a namespace never written).
         """
 
     # -- lifecycle ----------------------------------------------------------

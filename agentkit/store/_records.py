@@ -193,3 +193,69 @@ def scrubbed_row(record: Any) -> dict[str, Any]:
 def scrubbed(record: RecordT) -> RecordT:
     """A copy of ``record`` with every registered secret removed from its text fields."""
     return type(record)(**scrubbed_row(record))
+
+
+# -- threads and memories ------------------------------------------------------
+# Appended below the engine's records: the store layer holds conversations as
+# JSON text and never learns what a message is (that is the model layer's type).
+
+
+@dataclass
+class ThreadRecord:
+    """A conversation that outlives a run.
+
+    ``metadata`` is JSON text. ``summary`` is the compaction of the first
+    ``summary_through`` messages (a count, from the start of the thread), kept
+    so the next run reuses it instead of summarizing again. ``forked_from`` and
+    ``forked_at`` name the thread and message a fork was branched from.
+    """
+
+    id: str
+    created_at: float
+    updated_at: float
+    metadata: str = "{}"
+    message_count: int = 0
+    summary: str | None = None
+    summary_through: int = 0
+    forked_from: str | None = None
+    forked_at: str | None = None
+
+
+@dataclass
+class ThreadMessageRecord:
+    """One message of a thread: its JSON and its place.
+
+    ``seq`` counts from 0 in the thread. ``write_key`` names the durable write
+    that appended it (a run id and step key): a write that is repeated after a
+    crash finds its messages already there and adds nothing.
+    """
+
+    id: str
+    thread_id: str
+    seq: int
+    message: str
+    created_at: float
+    write_key: str | None = None
+
+
+@dataclass
+class MemoryRecord:
+    """One long-term fact: text, metadata (JSON object text), its embedding (float32 bytes)."""
+
+    namespace: str
+    key: str
+    text: str
+    metadata: str
+    embedding: bytes
+    created_at: float
+    updated_at: float
+
+
+# Threads and memories hold what users and models said: scrubbed like journals.
+_TEXT_FIELDS.update(
+    {
+        ThreadRecord: ("metadata", "summary"),
+        ThreadMessageRecord: ("message",),
+        MemoryRecord: ("text", "metadata"),
+    }
+)

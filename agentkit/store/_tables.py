@@ -7,7 +7,7 @@ stored bytes are exactly what the engine serialized.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
@@ -118,3 +118,52 @@ class CompletionRow(SQLModel, table=True):
     output_tokens: int | None = None
     cached_tokens: int | None = None
     cost_usd: float | None = None
+
+
+class ThreadRow(SQLModel, table=True):
+    __tablename__ = "agentkit_threads"
+    __table_args__ = (Index("ix_threads_updated", "updated_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: float
+    updated_at: float
+    metadata_: str = Field(sa_column=Column("metadata", Text, nullable=False))
+    message_count: int = 0
+    summary: str | None = Field(default=None, sa_column=Column(Text))
+    summary_through: int = 0
+    forked_from: str | None = Field(default=None, max_length=64)
+    forked_at: str | None = Field(default=None, max_length=64)
+
+
+class ThreadMessageRow(SQLModel, table=True):
+    __tablename__ = "agentkit_thread_messages"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "seq", name="uq_thread_messages_seq"),
+        Index("ix_thread_messages_write", "thread_id", "write_key"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    thread_id: str = Field(max_length=64)
+    seq: int
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: float
+    write_key: str | None = Field(default=None, max_length=MAX_KEY_LENGTH + 80)
+
+
+class MemoryRow(SQLModel, table=True):
+    __tablename__ = "agentkit_memories"
+
+    namespace: str = Field(primary_key=True, max_length=MAX_NAME_LENGTH)
+    key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    metadata_: str = Field(sa_column=Column("metadata", Text, nullable=False))
+    embedding: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: float
+    updated_at: float
+
+
+class MemoryNamespaceRow(SQLModel, table=True):
+    __tablename__ = "agentkit_memory_namespaces"
+
+    namespace: str = Field(primary_key=True, max_length=MAX_NAME_LENGTH)
+    generation: int = 0

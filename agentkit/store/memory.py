@@ -14,6 +14,7 @@ from typing import Any
 from agentkit.errors import RunNotFound, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
+from agentkit.store._memory_threads import InMemoryThreads
 from agentkit.store._records import (
     CompletionRecord,
     EventRecord,
@@ -38,7 +39,7 @@ def _write(record: object, fields: dict[str, Any]) -> None:
         setattr(record, name, value)
 
 
-class InMemoryStore(Store):
+class InMemoryStore(InMemoryThreads, Store):
     """Dictionaries behind a lock. Records are copied in and out, like rows.
 
     One lock makes every method one atomic transition, the same guarantee the
@@ -55,6 +56,7 @@ class InMemoryStore(Store):
         self._tokens: dict[str, TokenRecord] = {}
         self._events: list[EventRecord] = []
         self._completions: dict[str, CompletionRecord] = {}
+        self._init_threads()
 
     # -- runs ---------------------------------------------------------------
 

@@ -62,6 +62,7 @@ from agentkit.store._records import (
     scrub_text,
     scrubbed_row,
 )
+from agentkit.store._sql_threads import THREAD_TABLES, SQLThreads
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
@@ -73,7 +74,7 @@ _steps = StepRow.__table__  # type: ignore[attr-defined]  # same
 _tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
 _events = EventRow.__table__  # type: ignore[attr-defined]  # same
 _completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events, _completions]
+_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES]
 
 _READ_ONLY = "agentkit_read_only"
 
@@ -189,7 +190,7 @@ def _token(row: Any) -> TokenRecord:
     return TokenRecord(**row._mapping)
 
 
-class SQLStore(Store):
+class SQLStore(SQLThreads, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
