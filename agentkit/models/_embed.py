@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentkit.errors import ConfigError, UsageError
-from agentkit.models._base import RawExchange, StoredFields, elapsed_ms
 from agentkit.models._complete import Attempt
 from agentkit.models._errors import (
     ModelError,
@@ -33,6 +32,7 @@ from agentkit.models._errors import (
     ResponseParseError,
     scrub_exception_chain,
 )
+from agentkit.models._exchange import RawExchange, StoredFields, elapsed_ms
 from agentkit.models._retry import MODEL_CALL_RETRY, RetryPolicy, is_retryable, retry_after
 from agentkit.models._tokens import count_tokens
 from agentkit.models._types import Usage

@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from agentkit.models._base import RawExchange, elapsed_ms
 from agentkit.models._embed import Embedder, Embeddings, parse_openai_embeddings
 from agentkit.models._errors import select_headers
+from agentkit.models._exchange import RawExchange, elapsed_ms
 from agentkit.models._http import transport_error_types
 from agentkit.models.litellm import LiteLLMModel, _dump
 from agentkit.models.openai import OpenAIModel
