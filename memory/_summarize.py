@@ -20,9 +20,9 @@ thread's messages coming right after the system prompt.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentkit.errors import ConfigError
 from agentkit.memory._window import units
@@ -49,7 +49,6 @@ DEFAULT_SUMMARY_PROMPT = (
     "summary is given, fold it in. Answer with the summary only."
 )
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
-_MEMO_SIZE = 1024
 
 
 def transcript(previous: str | None, messages: Sequence[Message]) -> str:
@@ -119,11 +118,14 @@ class Summarize:
         self.keep_last = keep_last
         self.prompt = prompt
         self.model_name = model_name
-        # Summaries made earlier in a run, by (run id, agent, the key the next
-        # summary step would get), with a hash of the messages they cover: a
-        # replay makes the same steps in the same order over the same messages,
-        # so it finds the same entries. Bounded; see `_remember`.
-        self._memo: OrderedDict[tuple[str, str, str], tuple[str, int, str]] = OrderedDict()
+        # Summaries made earlier in this execution of a run, keyed by the
+        # execution's step API (one per execution), then by (agent, the key the
+        # next summary step would get), with a hash of the messages they cover.
+        # A replay makes the same steps in the same order over the same
+        # messages, so it rebuilds the same entries; they go with the
+        # execution, so nothing is evicted while a run still needs it.
+        self._memo: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], tuple[str, int, str]]]
+        self._memo = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"Summarize(trigger_tokens={self.trigger_tokens}, keep_last={self.keep_last})"
@@ -136,12 +138,13 @@ class Summarize:
         head, body = messages[:head_end], messages[head_end:]
         counting = self.model_name or turn.agent.model.model_name
         step_id = f"{turn.agent.name}/summarize"
-        memo_key = (turn.ctx.run_id, turn.agent.name, turn.ctx.step.peek_key(step_id))
+        memo = self._memo.setdefault(turn.ctx.step, {})
+        memo_key = (turn.agent.name, turn.ctx.step.peek_key(step_id))
 
         summary, covered = None, 0
         if turn.thread is not None and turn.thread.summary is not None:
             summary, covered = turn.thread.summary, turn.thread.summary_through
-        remembered = self._memo.get(memo_key)
+        remembered = memo.get(memo_key)
         if (
             remembered is not None
             and covered < remembered[1] <= len(body)
@@ -166,19 +169,12 @@ class Summarize:
         summary, covered = response.message.text, cut
         if turn.thread is not None:
             await _save(turn, f"{step_id}/save", turn.thread.thread_id, summary, covered)
-        after = (memo_key[0], memo_key[1], turn.ctx.step.peek_key(step_id))
-        self._remember(after, (summary, cut, _digest(body[:cut])))
+        memo[(turn.agent.name, turn.ctx.step.peek_key(step_id))] = (
+            summary,
+            cut,
+            _digest(body[:cut]),
+        )
         return self._compose(head, summary, body, covered)
-
-    def _remember(self, key: tuple[str, str, str], entry: tuple[str, int, str]) -> None:
-        # Bounded so a long-lived agent does not grow without end. An entry evicted
-        # while its run is still going makes that run summarize from the thread's
-        # stored summary instead, which a replay would not repeat: keep the bound
-        # far above the summaries one process makes between two model calls.
-        self._memo[key] = entry
-        self._memo.move_to_end(key)
-        while len(self._memo) > _MEMO_SIZE:
-            self._memo.popitem(last=False)
 
     @staticmethod
     def _compose(
