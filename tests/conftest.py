@@ -102,8 +102,28 @@ def make_store(kind: str, tmp_path: Path) -> Store:
     return store
 
 
+SLOW_ENV = "AGENTKIT_TEST_SLOW"
+_SLOW_LEFT_OUT = pytest.StashKey[int]()
+
+
+def _runs_slow(config: pytest.Config) -> bool:
+    """Slow suites run in CI (``AGENTKIT_TEST_SLOW=1``) or when ``-m`` picks tests itself."""
+    return os.environ.get(SLOW_ENV, "") not in ("", "0") or bool(config.option.markexpr)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Scale each test's pytest-timeout limit (its marker, else the configured default)."""
+    """Leave out the slow suites unless asked for; scale each test's time limit.
+
+    Slow suites are deselected, not skipped: a skip would fail the session.
+    Each test's pytest-timeout limit (its marker, else the configured default)
+    is multiplied by the one scale setting.
+    """
+    if not _runs_slow(config):
+        slow = [item for item in items if item.get_closest_marker("slow") is not None]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+            config.stash[_SLOW_LEFT_OUT] = len(slow)
     default = float(config.getoption("timeout", None) or config.getini("timeout") or 0)
     for item in items:
         marker = item.get_closest_marker("timeout")
@@ -141,6 +161,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: TerminalReporter, config: pytest.Config) -> None:
+    left_out = config.stash.get(_SLOW_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} slow tests left out (long kill campaigns): set {SLOW_ENV}=1 "
+            "to run them, as .ci/run does"
+        )
     skips = _skips(config)
     postgres = len(skips) - len(unexpected_skips(skips))
     if postgres:

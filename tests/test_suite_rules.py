@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import POSTGRES_SKIP_REASON
+from tests.conftest import POSTGRES_SKIP_REASON, SLOW_ENV
 from tests.killing import TIMEOUT_SCALE_ENV, deadline, run_process, spawn
 
 pytest_plugins = ["pytester"]
@@ -140,3 +140,45 @@ def test_any_other_skip_fails_the_session(pytester: pytest.Pytester) -> None:
         ],
         consecutive=True,
     )
+
+
+SLOW_SUITE = """
+import pytest
+
+@pytest.mark.slow
+def test_campaign():
+    pass
+
+def test_quick():
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "passed", "deselected"),
+    [
+        ("", (), 1, 1),  # a local run leaves the campaign out
+        ("1", (), 2, 0),  # CI runs it
+        ("", ("-m", "slow"), 1, 1),  # -m picks tests itself
+    ],
+)
+def test_slow_suites_run_only_when_asked(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    env: str,
+    args: tuple[str, ...],
+    passed: int,
+    deselected: int,
+) -> None:
+    monkeypatch.setenv(SLOW_ENV, env)
+    pytester.makeconftest(INNER_CONFTEST)
+    pytester.makeini(INNER_INI + "markers =\n    slow: long\n")
+    pytester.makepyfile(SLOW_SUITE)
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=passed, deselected=deselected)
+    assert result.ret == pytest.ExitCode.OK
+    left_out_line = f"1 slow tests left out (long kill campaigns): set {SLOW_ENV}=1 *"
+    if env or args:
+        assert not any(line.startswith("1 slow tests left out") for line in result.outlines)
+    else:
+        result.stdout.fnmatch_lines([left_out_line])
