@@ -78,6 +78,7 @@ def test_durable_and_store_exports() -> None:
         "DurableFunction",
         "Event",
         "Journal",
+        "JournalObserver",
         "ManualClock",
         "RetryPolicy",
         "RunHandle",
@@ -85,6 +86,7 @@ def test_durable_and_store_exports() -> None:
         "SystemClock",
         "Token",
         "Worker",
+        "execute_observed",
     ]
     assert agentkit.store.__all__ == [
         "DEFAULT_DATABASE_URL",
