@@ -6,7 +6,10 @@ turns OpenAI-format message logs into recorded runs; `Case`, `Dataset` and the
 scorers evaluate agents live, in replay (0 tokens) or on recorded outputs.
 """
 
+from agentkit.evals._conversation import Conversation, UserTurn, conversation_function
 from agentkit.evals._diff import Change, json_diff
+from agentkit.evals._observation import Observation, ToolCall, tool_calls_of
+from agentkit.evals._openai_log import LogImportError, import_openai_log
 from agentkit.evals._recording import Recording, load_recording
 from agentkit.evals._replay import (
     ReplayDiverged,
@@ -15,15 +18,57 @@ from agentkit.evals._replay import (
     replay,
     replay_recording,
 )
+from agentkit.evals._schema_tool import SchemaTool
+from agentkit.evals._scorers import (
+    AnyValue,
+    Contains,
+    Custom,
+    EqualsStructured,
+    ExactMatch,
+    ExpectedCall,
+    JsonSchemaValid,
+    Matches,
+    MaxCost,
+    MaxLatency,
+    MaxToolCalls,
+    Regex,
+    Score,
+    Scorer,
+    ToolTrajectory,
+)
 
 __all__ = [
+    "AnyValue",
     "Change",
+    "Contains",
+    "Conversation",
+    "Custom",
+    "EqualsStructured",
+    "ExactMatch",
+    "ExpectedCall",
+    "JsonSchemaValid",
+    "LogImportError",
+    "Matches",
+    "MaxCost",
+    "MaxLatency",
+    "MaxToolCalls",
+    "Observation",
     "Recording",
+    "Regex",
     "ReplayDiverged",
     "ReplayReport",
+    "SchemaTool",
+    "Score",
+    "Scorer",
     "StepOutcome",
+    "ToolCall",
+    "ToolTrajectory",
+    "UserTurn",
+    "conversation_function",
+    "import_openai_log",
     "json_diff",
     "load_recording",
     "replay",
     "replay_recording",
+    "tool_calls_of",
 ]
