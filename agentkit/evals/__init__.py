@@ -6,11 +6,20 @@ turns OpenAI-format message logs into recorded runs; `Case`, `Dataset` and the
 scorers evaluate agents live, in replay (0 tokens) or on recorded outputs.
 """
 
+from agentkit.evals._cases import Case, Dataset
 from agentkit.evals._conversation import Conversation, UserTurn, conversation_function
 from agentkit.evals._diff import Change, json_diff
+from agentkit.evals._evaluate import evaluate, observe
+from agentkit.evals._judge import LLMJudge
 from agentkit.evals._observation import Observation, ToolCall, tool_calls_of
 from agentkit.evals._openai_log import LogImportError, import_openai_log
-from agentkit.evals._recording import Recording, load_recording
+from agentkit.evals._recording import (
+    Recording,
+    load_recording,
+    read_recording,
+    recording_from_json,
+    recording_to_json,
+)
 from agentkit.evals._replay import (
     ReplayDiverged,
     ReplayReport,
@@ -18,6 +27,7 @@ from agentkit.evals._replay import (
     replay,
     replay_recording,
 )
+from agentkit.evals._report import CaseResult, Delta, EvalReport
 from agentkit.evals._schema_tool import SchemaTool
 from agentkit.evals._scorers import (
     AnyValue,
@@ -39,14 +49,20 @@ from agentkit.evals._scorers import (
 
 __all__ = [
     "AnyValue",
+    "Case",
+    "CaseResult",
     "Change",
     "Contains",
     "Conversation",
     "Custom",
+    "Dataset",
+    "Delta",
     "EqualsStructured",
+    "EvalReport",
     "ExactMatch",
     "ExpectedCall",
     "JsonSchemaValid",
+    "LLMJudge",
     "LogImportError",
     "Matches",
     "MaxCost",
@@ -65,9 +81,14 @@ __all__ = [
     "ToolTrajectory",
     "UserTurn",
     "conversation_function",
+    "evaluate",
     "import_openai_log",
     "json_diff",
     "load_recording",
+    "observe",
+    "read_recording",
+    "recording_from_json",
+    "recording_to_json",
     "replay",
     "replay_recording",
     "tool_calls_of",

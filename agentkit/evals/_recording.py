@@ -8,12 +8,23 @@ recorded one (the recorded entry is not overwritten, it is superseded).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
 
-from agentkit.errors import RunNotFound, UsageError
+from agentkit.errors import ConfigError, RunNotFound, UsageError
 from agentkit.store import CompletionRecord, InMemoryStore, RunRecord, StepRecord, Store
 
-__all__ = ["Recording", "RecordingStore", "load_recording"]
+__all__ = [
+    "Recording",
+    "RecordingStore",
+    "load_recording",
+    "read_recording",
+    "recording_from_json",
+    "recording_to_json",
+]
 
 
 @dataclass(frozen=True)
@@ -83,3 +94,40 @@ class RecordingStore(InMemoryStore):
         merged = dict(self.recorded)
         merged.update({step.key: step for step in live})
         return sorted(merged.values(), key=lambda step: step.seq)
+
+
+def recording_to_json(recording: Recording) -> dict[str, Any]:
+    """A recording as JSON, to keep beside a dataset (``agentkit eval add-run``)."""
+    return {
+        "format": "agentkit-recording/1",
+        "run": asdict(recording.run),
+        "steps": [asdict(step) for step in recording.steps],
+        "completions": [asdict(completion) for completion in recording.completions],
+    }
+
+
+def recording_from_json(data: Mapping[str, Any], source: str = "recording") -> Recording:
+    """The recording `recording_to_json` wrote.
+
+    Raises:
+        ConfigError: it is not such a recording (the message names ``source``).
+    """
+    if data.get("format") != "agentkit-recording/1":
+        raise ConfigError(f"{source} is not an agentkit recording (format agentkit-recording/1)")
+    try:
+        return Recording(
+            RunRecord(**data["run"]),
+            [StepRecord(**step) for step in data["steps"]],
+            [CompletionRecord(**c) for c in data["completions"]],
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{source} is not a valid recording: {exc}") from None
+
+
+def read_recording(path: Path) -> Recording:
+    """Read an exported recording file."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read recording {str(path)!r}: {exc.strerror}") from None
+    return recording_from_json(json.loads(text), repr(str(path)))
