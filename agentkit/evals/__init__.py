@@ -9,7 +9,7 @@ scorers evaluate agents live, in replay (0 tokens) or on recorded outputs.
 from agentkit.evals._cases import Case, Dataset
 from agentkit.evals._conversation import Conversation, UserTurn, conversation_function
 from agentkit.evals._diff import Change, json_diff
-from agentkit.evals._evaluate import evaluate, observe
+from agentkit.evals._evaluate import evaluate, final_output, observe
 from agentkit.evals._judge import LLMJudge
 from agentkit.evals._observation import Observation, ToolCall, tool_calls_of
 from agentkit.evals._openai_log import LogImportError, import_openai_log
@@ -82,6 +82,7 @@ __all__ = [
     "UserTurn",
     "conversation_function",
     "evaluate",
+    "final_output",
     "import_openai_log",
     "json_diff",
     "load_recording",

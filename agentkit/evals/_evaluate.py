@@ -18,8 +18,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from agentkit.agents import Agent, AgentKit, agent_function
-from agentkit.durable import DurableFunction
+from agentkit.agents import Agent, agent_function
+from agentkit.durable import AgentKit, DurableFunction
 from agentkit.errors import AgentkitError, ConfigError
 from agentkit.evals._cases import Case, Dataset
 from agentkit.evals._observation import Observation, tool_calls_of
@@ -29,13 +29,13 @@ from agentkit.evals._report import CaseResult, EvalReport, Mode
 from agentkit.evals._scorers import Score, Scorer
 from agentkit.models import Message
 
-__all__ = ["evaluate", "observe"]
+__all__ = ["evaluate", "final_output", "observe"]
 
 Target = DurableFunction[..., Any] | Agent[Any]
 
 
-def _final(output: Any) -> Any:
-    """An agent result's answer; any other output as it is."""
+def final_output(output: Any) -> Any:
+    """An agent result's answer (its ``output``); any other run output as it is."""
     if isinstance(output, dict) and "output" in output and "messages" in output:
         return output["output"]
     return output
@@ -55,7 +55,7 @@ def observe(case: Case, recording: Recording, output: Any) -> Observation:
     )
     return Observation(
         input=case.input,
-        output=_final(output),
+        output=final_output(output),
         expected=case.expected,
         metadata=dict(case.metadata),
         tool_calls=tool_calls_of(messages),
