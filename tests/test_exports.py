@@ -37,6 +37,7 @@ def test_agentkit_exports() -> None:
         "NonDeterminismError",
         "NonRetriableError",
         "OutputValidationError",
+        "ReplayReport",
         "RetryPolicy",
         "RunCancelledError",
         "RunFailedError",
@@ -62,6 +63,7 @@ def test_agentkit_exports() -> None:
         "__version__",
         "agent_function",
         "function_as_tool",
+        "replay",
         "run_agent",
         "start_agent",
         "tool",
@@ -162,3 +164,58 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no attribute 'NoSuchThing'" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_evals_exports() -> None:
+    import agentkit.evals
+
+    assert agentkit.evals.__all__ == [
+        "AnyValue",
+        "Case",
+        "CaseResult",
+        "Change",
+        "Contains",
+        "Conversation",
+        "Custom",
+        "Dataset",
+        "Delta",
+        "EqualsStructured",
+        "EvalReport",
+        "ExactMatch",
+        "ExpectedCall",
+        "JsonSchemaValid",
+        "LLMJudge",
+        "LogImportError",
+        "Matches",
+        "MaxCost",
+        "MaxLatency",
+        "MaxToolCalls",
+        "Observation",
+        "Recording",
+        "Regex",
+        "ReplayDiverged",
+        "ReplayReport",
+        "SchemaTool",
+        "Score",
+        "Scorer",
+        "StepOutcome",
+        "ToolCall",
+        "ToolTrajectory",
+        "UserTurn",
+        "conversation_function",
+        "evaluate",
+        "final_output",
+        "import_openai_log",
+        "json_diff",
+        "load_recording",
+        "observe",
+        "read_recording",
+        "recording_from_json",
+        "recording_to_json",
+        "replay",
+        "replay_recording",
+        "tool_calls_of",
+    ]
+    # The facade forwards replay lazily: `import agentkit` does not load the eval layer.
+    assert agentkit.replay is agentkit.evals.replay
+    assert agentkit.ReplayReport is agentkit.evals.ReplayReport

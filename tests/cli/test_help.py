@@ -50,6 +50,10 @@ def test_every_command_is_covered() -> None:
     assert COMMANDS == [
         (),
         ("demo",),
+        ("eval",),
+        ("eval", "add-run"),
+        ("eval", "run"),
+        ("replay",),
         ("runs",),
         ("runs", "cancel"),
         ("runs", "completions"),
