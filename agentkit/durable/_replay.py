@@ -8,7 +8,7 @@ memoized, and does it contradict what the journal recorded. The runner
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from agentkit.errors import ConfigError, NonDeterminismError, UsageError
@@ -201,3 +201,44 @@ class Journal:
         seq = self.next_seq
         self.next_seq += 1
         return seq
+
+
+def fork_prefix(
+    journal: list[StepRecord], from_step: str, results: dict[str, str], new_run_id: str
+) -> list[StepRecord]:
+    """The entries a fork at ``from_step`` starts with, copied into ``new_run_id``.
+
+    Every entry journaled before ``from_step`` (by ``seq``) is kept; an entry
+    named in ``results`` (``from_step`` itself included) is kept with that
+    result (JSON text) instead. ``from_step`` and everything after it run live
+    in the fork, unless their result is given.
+
+    Raises:
+        UsageError: ``from_step`` is not journaled; a result names a step that
+            is not before or at ``from_step``, or a model call (whose result is
+            a stored completion); the prefix holds an open wait.
+    """
+    by_key = {entry.key: entry for entry in journal}
+    start = by_key.get(from_step)
+    if start is None:
+        known = ", ".join(repr(e.key) for e in sorted(journal, key=lambda e: e.seq)) or "none"
+        raise UsageError(f"cannot fork at step {from_step!r}: it is not journaled (steps: {known})")
+    copied: list[StepRecord] = []
+    for key in results:
+        entry = by_key.get(key)
+        if entry is None or entry.seq > start.seq:
+            raise UsageError(f"cannot override step {key!r}: it is not at or before {from_step!r}")
+        if entry.kind == "infer":
+            raise UsageError(
+                f"cannot override model call {key!r}: fork at it with another model instead"
+            )
+    for entry in sorted(journal, key=lambda e: e.seq):
+        if entry.seq > start.seq or (entry.seq == start.seq and entry.key not in results):
+            continue
+        if entry.status == "waiting" and entry.key not in results:
+            raise UsageError(f"cannot fork after open wait {entry.key!r}: it has no outcome yet")
+        copy = replace(entry, run_id=new_run_id)
+        if entry.key in results:
+            copy = replace(copy, status="completed", output=results[entry.key], error=None)
+        copied.append(copy)
+    return copied
