@@ -28,6 +28,7 @@ from agentkit.evals._replay import (
     replay_recording,
 )
 from agentkit.evals._report import CaseResult, Delta, EvalReport
+from agentkit.evals._run_diff import RunDiff, StepPair, diff_runs
 from agentkit.evals._schema_tool import SchemaTool
 from agentkit.evals._scorers import (
     AnyValue,
@@ -73,14 +74,17 @@ __all__ = [
     "Regex",
     "ReplayDiverged",
     "ReplayReport",
+    "RunDiff",
     "SchemaTool",
     "Score",
     "Scorer",
     "StepOutcome",
+    "StepPair",
     "ToolCall",
     "ToolTrajectory",
     "UserTurn",
     "conversation_function",
+    "diff_runs",
     "evaluate",
     "final_output",
     "import_openai_log",

@@ -57,6 +57,8 @@ def test_every_command_is_covered() -> None:
         ("runs",),
         ("runs", "cancel"),
         ("runs", "completions"),
+        ("runs", "diff"),
+        ("runs", "fork"),
         ("runs", "list"),
         ("runs", "resume"),
         ("runs", "show"),

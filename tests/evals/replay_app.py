@@ -28,3 +28,6 @@ agent_function(changed, Agent("calc", "You add numbers.", ScriptedModel([]), [ad
 
 scorers = [Contains("It is 3."), ExactMatch()]
 failing = [Contains("It is 4.")]
+
+forked = AgentKit()
+agent_function(forked, Agent("calc", "You add.", ScriptedModel(["Forked: 3."]), [add]))

@@ -29,6 +29,7 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if module is not None:
         module.kit.close()
         module.changed.close()
+        module.forked.close()
 
 
 @pytest.fixture
@@ -133,3 +134,30 @@ def test_fail_under_exits_1_below_the_threshold(db_url: str, run_id: str) -> Non
     )
     assert low.exit_code == 1
     assert "0.0% of 1 case(s) passed" in low.output
+
+
+def test_runs_fork_then_runs_diff(db_url: str, run_id: str) -> None:
+    import importlib
+
+    forked = agentkit(
+        db_url, "runs", "fork", run_id, "--from-step", "calc/infer#1", "--app", f"{APP}:forked"
+    )
+    assert forked.exit_code == 0, forked.output
+    new_id = forked.output.strip()
+    app_module = importlib.import_module(APP)
+    fork_kit: AgentKit = app_module.forked
+    output = asyncio.run(fork_kit.drive(fork_kit.get_run(new_id)))
+    assert output.output == "Forked: 3."
+
+    shown = agentkit(db_url, "runs", "diff", run_id, new_id)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[1:4] == [
+        "  = calc/infer [infer]",
+        "  = calc/tool/add [run]",
+        "  ~ calc/infer#1 [infer]",
+    ]
+    assert "tool calls: the same (1)" in shown.output
+    assert '  output: "It is 3." -> "Forked: 3."' in shown.output
+    data = json.loads(agentkit(db_url, "runs", "diff", run_id, new_id, "--json").output)
+    assert data["same_trajectory"] is False
