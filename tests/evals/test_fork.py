@@ -1,4 +1,4 @@
-"""Fork: a new run reusing a recording's journal before a step, then live; the original untouched."""
+"""Fork: a new run reuses a journal before a step, then goes live; the original is untouched."""
 
 from __future__ import annotations
 
