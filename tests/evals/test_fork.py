@@ -97,3 +97,29 @@ async def test_fork_names_what_is_wrong(store: Store) -> None:
         kit.fork(run_id, from_step="calc/infer#1", results={"calc/infer": "x"})
     with pytest.raises(UsageError, match="not at or before 'calc/infer'"):
         kit.fork(run_id, from_step="calc/infer", results={"calc/tool/add": 1})
+
+
+async def test_a_new_system_prompt_forks_at_the_first_model_call(store: Store) -> None:
+    run_id, journal = await recorded(store)
+    other = ScriptedModel([ScriptedModel.tool_call("add", {"a": 1, "b": 2}), "Three."])
+    today = AgentKit(store=store)
+    agent_function(today, Agent("calc", "You add, tersely.", other, [add]))
+
+    result = await today.drive(today.fork(run_id, from_step="calc/infer"))
+
+    assert result.output == "Three."
+    assert other.requests[0].messages[0].text == "You add, tersely."
+    assert TOOL_RUNS == [(1, 2)]
+    assert store.load_journal(run_id) == journal
+
+
+async def test_a_fork_after_a_changed_prompt_is_refused_when_it_runs(store: Store) -> None:
+    from agentkit import RunFailedError
+
+    run_id, _ = await recorded(store)
+    today = AgentKit(store=store)
+    agent_function(today, Agent("calc", "You add, tersely.", ScriptedModel([]), [add]))
+    # The reused model call was answered to the old prompt: replaying it under a new
+    # one is a divergence, as in any resumed run.
+    with pytest.raises(RunFailedError, match="NonDeterminismError"):
+        await today.drive(today.fork(run_id, from_step="calc/infer#1"))
