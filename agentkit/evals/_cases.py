@@ -26,7 +26,8 @@ class Case(BaseModel):
 
     Attributes:
         name: Unique within its dataset; reports and baselines match cases by it.
-        input: The run's input: for an agent, its input text or conversation;
+        input: The run's input: for an agent, its input text or conversation
+            (or ``{"input": ..., "state": ...}``, as ``eval add-run`` writes);
             for a durable function, a mapping of its keyword arguments.
         expected: What scorers compare with (an output, expected tool calls...).
         metadata: Anything else (tags, difficulty), passed to scorers.

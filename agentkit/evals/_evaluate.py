@@ -92,7 +92,11 @@ async def _live(kit: AgentKit, target: Target | None, case: Case) -> tuple[Recor
     if target is None:
         raise ConfigError("live mode needs a target: an Agent or a durable function")
     if isinstance(target, Agent):
-        function, kwargs = agent_function(kit, target), {"input": case.input}
+        # A case made from a recorded run (`agentkit eval add-run`) holds the agent
+        # function's arguments; a hand-written one, the agent's input.
+        recorded = isinstance(case.input, dict) and set(case.input) <= {"input", "state"}
+        kwargs = dict(case.input) if recorded else {"input": case.input}
+        function = agent_function(kit, target)
     else:
         if not isinstance(case.input, dict):
             raise ConfigError(

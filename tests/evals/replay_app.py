@@ -31,3 +31,8 @@ failing = [Contains("It is 4.")]
 
 forked = AgentKit()
 agent_function(forked, Agent("calc", "You add.", ScriptedModel(["Forked: 3."]), [add]))
+
+# For `replay --live-from-divergence` and `eval run --mode live`.
+live_model = ScriptedModel(lambda request: ScriptedModel.text("Live: 3."))
+fake_tools = {"add": lambda a, b: a + b}
+live_agent = Agent("calc", "You add, live.", live_model, [add])

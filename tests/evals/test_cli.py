@@ -161,3 +161,43 @@ def test_runs_fork_then_runs_diff(db_url: str, run_id: str) -> None:
     assert '  output: "It is 3." -> "Forked: 3."' in shown.output
     data = json.loads(agentkit(db_url, "runs", "diff", run_id, new_id, "--json").output)
     assert data["same_trajectory"] is False
+
+
+def test_replay_live_from_divergence_and_eval_live(db_url: str, run_id: str) -> None:
+    live = agentkit(
+        db_url,
+        "replay",
+        run_id,
+        "--app",
+        f"{APP}:changed",
+        "--json",
+        "--live-from-divergence",
+        f"{APP}:live_model",
+        "--tools",
+        f"{APP}:fake_tools",
+    )
+    data = json.loads(live.output)
+    assert data["status"] == "completed"
+    assert data["output"]["output"] == "Live: 3."
+    assert [(s["key"], s["status"], s["live"]) for s in data["steps"]] == [
+        ("calc/infer", "changed", True),
+        ("calc/tool/add", "missing", False),
+        ("calc/infer#1", "missing", False),
+    ]
+    agentkit(db_url, "eval", "add-run", run_id, "--dataset", "calc.yaml", "--name", "sum")
+    live_eval = agentkit(
+        db_url,
+        "eval",
+        "run",
+        "calc.yaml",
+        "--scorers",
+        f"{APP}:scorers",
+        "--mode",
+        "live",
+        "--target",
+        f"{APP}:live_agent",
+        "--json",
+    )
+    report = json.loads(live_eval.output)
+    assert report["mode"] == "live"
+    assert report["cases"][0]["output"]["output"] == "Live: 3."
