@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from agentkit.durable import AgentKit
+from agentkit import AgentKit
 from agentkit.store import InMemoryStore
 from evals.tau_bench import confusion, import_runs, load_trajectories, register, replay_all, score
 
