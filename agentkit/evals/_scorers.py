@@ -282,7 +282,10 @@ class ToolTrajectory(Scorer):
         tools: Only calls of these tools count (e.g. the ones that write).
         allow_extra: Whether calls beyond the expected ones are allowed
             (``"exact"`` never allows them).
-        skip_failed: Calls whose result was an error do not count.
+        skip_failed: Calls that failed do not count: those whose result is an
+            error (``is_error``), or for which ``failed`` says so (a tool that
+            reports errors in its text, e.g. ``"Error: ..."``).
+        failed: Decides which calls failed, beyond ``is_error``.
 
     The value is the fraction of expected calls found; it passes when all
     were found (and no extra calls were made, unless allowed).
@@ -293,6 +296,7 @@ class ToolTrajectory(Scorer):
     tools: frozenset[str] | None = None
     allow_extra: bool = True
     skip_failed: bool = False
+    failed: Callable[[ToolCall], bool] | None = None
     name: str = "tool-trajectory"
 
     def _expected_calls(self, observation: Observation) -> list[ExpectedCall]:
@@ -305,6 +309,9 @@ class ToolTrajectory(Scorer):
             ExpectedCall(str(c["name"]), dict(c.get("arguments", c.get("kwargs", {})))) for c in raw
         ]
 
+    def _failed(self, call: ToolCall) -> bool:
+        return call.is_error or (self.failed is not None and self.failed(call))
+
     def score(self, observation: Observation) -> Score:
         expected = [
             c
@@ -315,7 +322,7 @@ class ToolTrajectory(Scorer):
             c
             for c in observation.tool_calls
             if (self.tools is None or c.name in self.tools)
-            and not (self.skip_failed and (c.is_error or (c.result or "").startswith("Error")))
+            and not (self.skip_failed and self._failed(c))
         ]
         if self.order == "set":
             found, extra = _match_set(expected, calls)

@@ -138,6 +138,8 @@ def score(output: Any, run: TauRun) -> Score:
         tools=WRITE_TOOLS,
         allow_extra=False,
         skip_failed=True,
+        # τ-bench tools answer a refused action with "Error: ..." as their result.
+        failed=lambda call: (call.result or "").startswith("Error"),
     )
     return scorer.score(observation(output))
 

@@ -84,9 +84,16 @@ def test_tool_trajectory_exact_extra_calls_and_failed_calls() -> None:
     verdict = only_book.score(seen(tool_calls=CALLS))
     assert (verdict.passed, verdict.reason, verdict.value) == (False, "1 unexpected call(s)", 0.5)
     skipping = ToolTrajectory(
-        booking, tools=frozenset({"book"}), allow_extra=False, skip_failed=True
+        booking,
+        tools=frozenset({"book"}),
+        allow_extra=False,
+        skip_failed=True,
+        failed=lambda call: (call.result or "").startswith("Error"),
     )
     assert skipping.score(seen(tool_calls=CALLS)).passed
+    flagged = [ToolCall("book", {"flight": "AF1", "seats": 2}, "sold out", is_error=True)]
+    only_errors = ToolTrajectory(booking, allow_extra=False, skip_failed=True)
+    assert only_errors.score(seen(tool_calls=[*flagged, CALLS[2]])).passed
     exact = ToolTrajectory([ExpectedCall("search", {"city": "Paris", "limit": 3})], order="exact")
     assert not exact.score(seen(tool_calls=CALLS)).passed
     from_case = ToolTrajectory().score(
