@@ -30,6 +30,8 @@ from evals.tau_bench._suite import (
     register,
     replay_all,
     score,
+    score_outputs,
+    score_task,
 )
 
 __all__ = [
@@ -45,4 +47,6 @@ __all__ = [
     "register",
     "replay_all",
     "score",
+    "score_outputs",
+    "score_task",
 ]

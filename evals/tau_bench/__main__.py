@@ -7,7 +7,15 @@ import time
 
 from agentkit import AgentKit
 from agentkit.store import InMemoryStore
-from evals.tau_bench import confusion, import_runs, load_trajectories, register, replay_all, score
+from evals.tau_bench import (
+    confusion,
+    import_runs,
+    load_trajectories,
+    register,
+    replay_all,
+    score,
+    score_task,
+)
 
 
 async def main() -> None:
@@ -22,12 +30,18 @@ async def main() -> None:
         f"replayed {len(reports)} runs offline in {seconds:.2f} s "
         f"({1000 * seconds / len(reports):.1f} ms/run); steps: {counts}"
     )
-    matrix = confusion(runs, [score(r.output, run) for r, run in zip(reports, runs, strict=True)])
-    print("                 reward 1   reward 0")
-    print(f"scorer passes    {matrix['pass_and_reward_1']:>8}   {matrix['pass_and_reward_0']:>8}")
-    print(f"scorer fails     {matrix['fail_and_reward_1']:>8}   {matrix['fail_and_reward_0']:>8}")
-    agree = matrix["pass_and_reward_1"] + matrix["fail_and_reward_0"]
-    print(f"agreement: {agree}/{len(runs)}")
+    for title, scorer in (("write calls", score), ("write calls and outputs", score_task)):
+        verdicts = [scorer(r.output, run) for r, run in zip(reports, runs, strict=True)]
+        matrix = confusion(runs, verdicts)
+        print(f"\n{title}:        reward 1   reward 0")
+        print(
+            f"scorer passes    {matrix['pass_and_reward_1']:>8}   {matrix['pass_and_reward_0']:>8}"
+        )
+        print(
+            f"scorer fails     {matrix['fail_and_reward_1']:>8}   {matrix['fail_and_reward_0']:>8}"
+        )
+        agree = matrix["pass_and_reward_1"] + matrix["fail_and_reward_0"]
+        print(f"agreement: {agree}/{len(runs)}")
 
 
 if __name__ == "__main__":

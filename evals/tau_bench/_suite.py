@@ -48,6 +48,7 @@ class TauRun:
     trial: int
     reward: float
     actions: list[dict[str, Any]]
+    outputs: list[str]
     run_id: str
 
 
@@ -104,6 +105,7 @@ async def import_runs(
                 trial=int(item["trial"]),
                 reward=float(item["reward"]),
                 actions=list(item["info"]["task"]["actions"]),
+                outputs=list(item["info"]["task"].get("outputs") or []),
                 run_id=run_id,
             )
         )
@@ -142,6 +144,31 @@ def score(output: Any, run: TauRun) -> Score:
         failed=lambda call: (call.result or "").startswith("Error"),
     )
     return scorer.score(observation(output))
+
+
+def score_outputs(output: Any, run: TauRun) -> Score:
+    """Did the agent tell the user every value the task requires (τ-bench's output check)?
+
+    As τ-bench checks it: each required output, lowercased, within the text of
+    some reply without tool calls, lowercased with commas removed.
+    """
+    replies = [
+        message.text.lower().replace(",", "")
+        for message in (Message.model_validate(m) for m in (output or {}).get("messages", []))
+        if message.role == "assistant" and not message.tool_calls
+    ]
+    missing = [o for o in run.outputs if not any(o.lower() in reply for reply in replies)]
+    return Score(
+        "outputs", 0.0 if missing else 1.0, not missing, f"never said {missing}" if missing else ""
+    )
+
+
+def score_task(output: Any, run: TauRun) -> Score:
+    """Both checks: the gold write calls (`score`) and the required outputs (`score_outputs`)."""
+    calls, said = score(output, run), score_outputs(output, run)
+    passed = calls.passed and said.passed
+    reason = "; ".join(r for r in (calls.reason, said.reason) if r)
+    return Score("task", 1.0 if passed else 0.0, passed, reason)
 
 
 def confusion(runs: Sequence[TauRun], scores: Sequence[Score]) -> dict[str, int]:

@@ -23,6 +23,7 @@ from evals.tau_bench import (
     register,
     replay_all,
     score,
+    score_task,
 )
 
 
@@ -68,6 +69,16 @@ def test_the_trajectory_scorer_agrees_with_the_recorded_reward(
         "pass_and_reward_0": 3,
         "fail_and_reward_1": 2,
         "fail_and_reward_0": 113,
+    }
+    # The 3 passes with reward 0 are tasks whose reward also needs the agent to tell
+    # the user a value (τ-bench's `outputs`); checking those too leaves the 2 runs whose
+    # database ended right with other write calls than the gold ones.
+    both = [score_task(report.output, run) for report, run in zip(reports, runs, strict=True)]
+    assert confusion(runs, both) == {
+        "pass_and_reward_1": 82,
+        "pass_and_reward_0": 0,
+        "fail_and_reward_1": 2,
+        "fail_and_reward_0": 116,
     }
 
 
