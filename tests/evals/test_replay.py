@@ -6,7 +6,16 @@ from typing import Any
 
 import pytest
 
-from agentkit import Agent, AgentKit, Context, FunctionNotFound, RunNotFound, agent_function, tool
+from agentkit import (
+    Agent,
+    AgentKit,
+    Context,
+    FunctionNotFound,
+    RunFailedError,
+    RunNotFound,
+    agent_function,
+    tool,
+)
 from agentkit.evals import ReplayReport, load_recording, replay
 from agentkit.models import Model, ModelRequest, RawExchange, ScriptedModel, register_parser
 from agentkit.store import InMemoryStore
@@ -238,3 +247,42 @@ async def test_the_json_report_counts_and_lists_steps() -> None:
     assert data["status"] == "completed"
     assert data["diverged"] is False
     assert [s["key"] for s in data["steps"]] == ["calc/infer", "calc/tool/add", "calc/infer#1"]
+
+
+async def test_a_failed_run_replays_its_failure_as_the_same() -> None:
+    kit = AgentKit(store=InMemoryStore())
+
+    def boom() -> int:
+        raise ValueError("no stock")
+
+    @kit.function(id="order", retries=0)
+    async def order(ctx: Context) -> int:
+        await ctx.step.run("reserve", lambda: 1)
+        return await ctx.step.run("pay", boom)
+
+    handle = await kit.start(order)
+    with pytest.raises(RunFailedError):
+        await kit.drive(handle)
+    report = await replay(kit, handle.id)
+    assert statuses(report) == [("reserve", "same"), ("pay", "same")]
+    assert (report.status, report.recorded_status) == ("failed", "failed")
+    assert report.error is not None and report.error["type"] == "StepFailed"
+    assert not report.diverged
+
+
+async def test_a_run_waiting_for_a_token_replays_up_to_its_wait() -> None:
+    kit = AgentKit(store=InMemoryStore())
+
+    @kit.function(id="review")
+    async def review(ctx: Context) -> str:
+        draft = await ctx.step.run("draft", lambda: "text")
+        await ctx.step.wait_for_token("approve")
+        return draft
+
+    handle = await kit.start(review)
+    await kit.worker(stop_when_idle=True, poll_interval=0.01)
+    assert handle.status() == "waiting"
+    report = await replay(kit, handle.id)
+    assert statuses(report) == [("draft", "same"), ("approve", "same")]
+    assert report.status == "waiting"
+    assert handle.status() == "waiting"  # the original still waits for its token
