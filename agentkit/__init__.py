@@ -72,8 +72,18 @@ if TYPE_CHECKING:
     )
 
 
+# Replay is part of the eval layer (agentkit.evals), loaded on first use too.
+_EVALS = ("ReplayReport", "replay")
+
+
 def __getattr__(name: str) -> Any:
     # The agent layer's names load on first use (agentkit.agents is lazy itself).
+    if name in _EVALS:
+        import agentkit.evals
+
+        value = getattr(agentkit.evals, name)
+        globals()[name] = value
+        return value
     if name not in _agents.__all__:
         raise AttributeError(f"module 'agentkit' has no attribute {name!r}")
     value = getattr(_agents, name)
@@ -106,6 +116,7 @@ __all__ = [
     "NonDeterminismError",
     "NonRetriableError",
     "OutputValidationError",
+    "ReplayReport",
     "RetryPolicy",
     "RunCancelledError",
     "RunFailedError",
@@ -132,6 +143,7 @@ __all__ = [
     "__version__",
     "agent_function",
     "function_as_tool",
+    "replay",
     "run_agent",
     "start_agent",
     "tool",

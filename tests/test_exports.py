@@ -38,6 +38,7 @@ def test_agentkit_exports() -> None:
         "NonDeterminismError",
         "NonRetriableError",
         "OutputValidationError",
+        "ReplayReport",
         "RetryPolicy",
         "RunCancelledError",
         "RunFailedError",
@@ -64,6 +65,7 @@ def test_agentkit_exports() -> None:
         "__version__",
         "agent_function",
         "function_as_tool",
+        "replay",
         "run_agent",
         "start_agent",
         "tool",
@@ -80,6 +82,7 @@ def test_durable_and_store_exports() -> None:
         "DurableFunction",
         "Event",
         "Journal",
+        "JournalObserver",
         "ManualClock",
         "RetryPolicy",
         "RunHandle",
@@ -87,6 +90,7 @@ def test_durable_and_store_exports() -> None:
         "SystemClock",
         "Token",
         "Worker",
+        "execute_observed",
     ]
     assert agentkit.store.__all__ == [
         "DEFAULT_DATABASE_URL",
@@ -188,3 +192,61 @@ def test_memory_exports() -> None:
     assert agentkit.memory.Threads is type(
         agentkit.AgentKit(store=agentkit.store.InMemoryStore()).threads
     )
+
+
+def test_evals_exports() -> None:
+    import agentkit.evals
+
+    assert agentkit.evals.__all__ == [
+        "AnyValue",
+        "Case",
+        "CaseResult",
+        "Change",
+        "Contains",
+        "Conversation",
+        "Custom",
+        "Dataset",
+        "Delta",
+        "EqualsStructured",
+        "EvalReport",
+        "ExactMatch",
+        "ExpectedCall",
+        "JsonSchemaValid",
+        "LLMJudge",
+        "LogImportError",
+        "Matches",
+        "MaxCost",
+        "MaxLatency",
+        "MaxToolCalls",
+        "Observation",
+        "Recording",
+        "Regex",
+        "ReplayDiverged",
+        "ReplayReport",
+        "RunDiff",
+        "SchemaTool",
+        "Score",
+        "Scorer",
+        "StepOutcome",
+        "StepPair",
+        "ToolCall",
+        "ToolTrajectory",
+        "UserTurn",
+        "conversation_function",
+        "diff_runs",
+        "evaluate",
+        "final_output",
+        "import_openai_log",
+        "json_diff",
+        "load_recording",
+        "observe",
+        "read_recording",
+        "recording_from_json",
+        "recording_to_json",
+        "replay",
+        "replay_recording",
+        "tool_calls_of",
+    ]
+    # The facade forwards replay lazily: `import agentkit` does not load the eval layer.
+    assert agentkit.replay is agentkit.evals.replay
+    assert agentkit.ReplayReport is agentkit.evals.ReplayReport

@@ -9,6 +9,9 @@ import typer
 import agentkit
 from agentkit.cli._boundary import BoundaryGroup, CLIState, Command
 from agentkit.cli._demo import demo
+from agentkit.cli._eval import eval_app
+from agentkit.cli._fork import diff_command, fork_command
+from agentkit.cli._replay import replay_command
 from agentkit.cli._runs import runs_app
 from agentkit.cli._tokens import tokens_app
 from agentkit.cli._worker import worker
@@ -21,10 +24,14 @@ app = typer.Typer(
     # Locals may hold database URLs with passwords; never print them.
     pretty_exceptions_show_locals=False,
 )
+runs_app.command("fork", cls=Command)(fork_command)
+runs_app.command("diff", cls=Command)(diff_command)
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
 app.command("worker", cls=Command)(worker)
 app.command("demo", cls=Command)(demo)
+app.command("replay", cls=Command)(replay_command)
+app.add_typer(eval_app)
 
 
 def _print_version(value: bool) -> None:

@@ -7,7 +7,8 @@ from agentkit.durable._clock import Clock, ManualClock, SystemClock
 from agentkit.durable._context import Context, Event, Steps, Token
 from agentkit.durable._function import DurableFunction
 from agentkit.durable._kit import AgentKit, RunHandle
-from agentkit.durable._replay import Journal
+from agentkit.durable._observed import execute_observed
+from agentkit.durable._replay import Journal, JournalObserver
 from agentkit.durable._worker import Worker
 from agentkit.retry import RetryPolicy
 
@@ -18,6 +19,7 @@ __all__ = [
     "DurableFunction",
     "Event",
     "Journal",
+    "JournalObserver",
     "ManualClock",
     "RetryPolicy",
     "RunHandle",
@@ -25,4 +27,5 @@ __all__ = [
     "SystemClock",
     "Token",
     "Worker",
+    "execute_observed",
 ]

@@ -182,9 +182,11 @@ class Steps:
         key = ex.journal.next_key(step_id)
         adapter = adapter_for(return_annotation(fn), f"step {key!r}")
         fp = fingerprint(args, kwargs)
-        entry = ex.journal.lookup(key, "run", fp)
+        entry = ex.journal.lookup(key, "run", fp, (args, kwargs))
         if entry is None:
             await ex.before_live(key, "run")
+            if ex.journal.observer is not None:
+                fn = ex.journal.observer.live_callee(key, "run", fn)
             ex.live_step_started()
             logger.debug("run %s: step %r started", ex.run.id, key)
             try:

@@ -25,6 +25,7 @@ from agentkit.store import RunRecord, StepRecord, database_url_from_env
 
 if TYPE_CHECKING:
     from agentkit.durable._kit import AgentKit
+    from agentkit.durable._replay import JournalObserver
     from agentkit.durable._worker import Worker
 
 logger = logging.getLogger("agentkit.durable")
@@ -80,8 +81,10 @@ class Executor:
         owner: str,
         heartbeat: LeaseHeartbeat | None = None,
         worker: Worker | None = None,
+        observer: JournalObserver | None = None,
     ) -> None:
         self.kit = kit
+        self.observer = observer  # a replay's (`execute_observed`); None for real work
         self.run = run
         self.owner = owner
         # A worker shares one heartbeat among its executions; an executor used
@@ -126,7 +129,7 @@ class Executor:
     async def _execute_once(self) -> bool:
         kit, run = self.kit, self.run
         function = kit.get_function(run.function_id)
-        journal = Journal.load(run.id, kit.store.load_journal(run.id))
+        journal = Journal.load(run.id, kit.store.load_journal(run.id), self.observer)
         ex = Execution(
             kit=kit,
             function=function,

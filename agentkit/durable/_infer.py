@@ -212,10 +212,12 @@ async def infer(
     recording_input = model.recording_input(request)
     key = ex.journal.next_key(step_id)
     fp = fingerprint("infer", recording_input)
-    entry = ex.journal.lookup(key, "infer", fp)
+    entry = ex.journal.lookup(key, "infer", fp, recording_input)
     completion: CompletionRecord | None = None
     if entry is None:
         await ex.before_live(key, "infer")
+        if ex.journal.observer is not None:
+            model = ex.journal.observer.live_callee(key, "infer", model)
         ex.live_step_started()
         try:
             entry, completion = await _live(ex, key, fp, model, request, stream)

@@ -15,7 +15,7 @@ import pydantic_core
 from agentkit.durable._clock import Clock, SystemClock, check_seconds
 from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
-from agentkit.durable._replay import check_length
+from agentkit.durable._replay import check_length, fork_prefix
 from agentkit.durable._serde import load
 from agentkit.durable._worker import Worker
 from agentkit.errors import (
@@ -369,6 +369,55 @@ class AgentKit:
                 executor.stop("cancelled")
         self._notify()
         return cancelled
+
+    def fork(
+        self,
+        run_id: str,
+        *,
+        from_step: str,
+        results: Mapping[str, Any] | None = None,
+        function: DurableFunction[..., Any] | None = None,
+    ) -> RunHandle[Any]:
+        """A new run that reuses ``run_id``'s journal before ``from_step``, then goes live.
+
+        The new run has the same input. Steps journaled before ``from_step``
+        are copied (their model calls keep pointing at the stored completions,
+        so nothing is paid again); ``from_step`` and what follows run live
+        when a worker executes the fork (``await kit.drive(handle)``). The
+        original run is not touched.
+
+        Args:
+            run_id: The run to fork.
+            from_step: The first step to run again (a key: ``agent/tool/search#1``).
+            results: Step results to use instead of the recorded ones, by key
+                (``from_step`` included: the fork then continues after it).
+            function: Another registered function to run (e.g. the same agent
+                with another model); by default the run's own function.
+
+        Raises:
+            RunNotFound: no run has this id.
+            UsageError: see `fork_prefix` (unknown step, bad override, open wait).
+        """
+
+        source = self.get_run(run_id).record()
+        target = function or self.get_function(source.function_id)
+        self._check_registered(target)
+        encoded = {
+            key: pydantic_core.to_json(value).decode() for key, value in (results or {}).items()
+        }
+        now = self.clock.now()
+        run = RunRecord(
+            id=new_id("run"),
+            function_id=target.id,
+            status="queued",
+            input=source.input,
+            created_at=now,
+            updated_at=now,
+        )
+        journal = fork_prefix(self.store.load_journal(run_id), from_step, encoded, run.id)
+        self.store.create_forked_run(run, journal)
+        self._notify()
+        return RunHandle(self, run.id)
 
     def resume(self, run_id: str) -> RunHandle[Any]:
         """Queue a failed run again, once the cause of its failure is fixed.

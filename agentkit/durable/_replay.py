@@ -8,7 +8,8 @@ memoized, and does it contradict what the journal recorded. The runner
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from agentkit.errors import ConfigError, NonDeterminismError, UsageError
 from agentkit.store import StepKind, StepRecord
@@ -33,6 +34,35 @@ def describe(key: str, kind: str) -> str:
     return f"step {key!r} ({kind})"
 
 
+class JournalObserver(Protocol):
+    """Watches a replay and decides, instead of raising, when code and journal disagree.
+
+    Without one, a disagreement is a `NonDeterminismError`. With one (a replay
+    of a recorded run for evaluation, `agentkit.evals.replay`), every step the
+    code asks for is put to `decide`:
+
+    - ``entry`` is the journaled step with this key and kind, or None when the
+      journal has none (or one of another kind): the step is new.
+    - ``fingerprint`` is the step's input fingerprint now; it equals
+      ``entry.fingerprint`` when nothing changed.
+    - ``input`` is the step's input as that fingerprint was made of it (the
+      request of an ``infer`` step, ``(args, kwargs)`` of a ``run`` step).
+
+    `decide` returns True to serve ``entry`` (a model call is answered by its
+    stored completion, re-parsed), False to run the step live, or raises to
+    stop the execution. `skipped` gets the journaled steps the code never asked
+    for, once, at the end. `live_callee` says what a live step calls instead
+    of ``callee`` (the recordable of an ``infer`` step, the function of a
+    ``run`` step), so that a replay going live can use a sandbox.
+    """
+
+    def decide(
+        self, key: str, kind: StepKind, entry: StepRecord | None, fingerprint: str, input: Any
+    ) -> bool: ...
+    def skipped(self, entries: list[StepRecord]) -> None: ...
+    def live_callee(self, key: str, kind: StepKind, callee: Any) -> Any: ...
+
+
 @dataclass
 class Journal:
     """The journal of one run, loaded once per execution, and replay bookkeeping.
@@ -49,13 +79,17 @@ class Journal:
     # Told whenever a journaled entry is replayed: new steps parked in other
     # branches may be waiting for exactly that (see `agentkit.durable._branches`).
     on_consume: Callable[[], None] | None = None
+    # Reports divergences instead of raising them (see `JournalObserver`).
+    observer: JournalObserver | None = None
 
     @classmethod
-    def load(cls, run_id: str, records: list[StepRecord]) -> Journal:
+    def load(
+        cls, run_id: str, records: list[StepRecord], observer: JournalObserver | None = None
+    ) -> Journal:
         """Build from the store's records (any order)."""
         entries = {record.key: record for record in records}
         next_seq = max((record.seq for record in records), default=-1) + 1
-        return cls(run_id=run_id, entries=entries, next_seq=next_seq)
+        return cls(run_id=run_id, entries=entries, next_seq=next_seq, observer=observer)
 
     def next_key(self, step_id: str) -> str:
         """The key of the next call with this step id.
@@ -69,14 +103,20 @@ class Journal:
         check_length("step key", key, MAX_KEY_LENGTH)
         return key
 
-    def lookup(self, key: str, kind: StepKind, fingerprint: str) -> StepRecord | None:
+    def lookup(
+        self, key: str, kind: StepKind, fingerprint: str, input: Any = None
+    ) -> StepRecord | None:
         """The journaled entry for ``key``, or None when the step is new.
+
+        ``input`` is only shown to an observer.
 
         Raises:
             NonDeterminismError: the journal has this key with another kind or
-                other inputs.
+                other inputs (without an observer).
         """
         entry = self.entries.get(key)
+        if self.observer is not None and key not in self.consumed:
+            return self._observe(entry, key, kind, fingerprint, input)
         if entry is None:
             return None
         if entry.kind != kind:
@@ -91,6 +131,21 @@ class Journal:
         if self.on_consume is not None:
             self.on_consume()
         return entry
+
+    def _observe(
+        self, entry: StepRecord | None, key: str, kind: StepKind, fingerprint: str, input: Any
+    ) -> StepRecord | None:
+        """`lookup` under an observer: it decides; a step it does not serve runs live."""
+        assert self.observer is not None
+        known = entry if entry is not None and entry.kind == kind else None
+        if not self.observer.decide(key, kind, known, fingerprint, input) or known is None:
+            if entry is not None:  # superseded by the live step
+                del self.entries[key]
+            return None
+        self.consumed.add(key)
+        if self.on_consume is not None:
+            self.on_consume()
+        return known
 
     def has_unconsumed(self) -> bool:
         """Whether journaled entries remain to be replayed (O(1): on the hot path)."""
@@ -109,7 +164,7 @@ class Journal:
             NonDeterminismError: the journal still holds a step the code did not
                 ask for, so the code now takes another path than it did.
         """
-        if not self.has_unconsumed():
+        if not self.has_unconsumed() or self.observer is not None:
             return
         left = self.unconsumed()
         if left:
@@ -123,6 +178,9 @@ class Journal:
     def check_finished(self) -> None:
         """At the end of a run every journaled step must have been replayed."""
         left = self.unconsumed()
+        if left and self.observer is not None:
+            self.observer.skipped(left)
+            return
         if left:
             first = left[0]
             raise NonDeterminismError(
@@ -143,3 +201,44 @@ class Journal:
         seq = self.next_seq
         self.next_seq += 1
         return seq
+
+
+def fork_prefix(
+    journal: list[StepRecord], from_step: str, results: dict[str, str], new_run_id: str
+) -> list[StepRecord]:
+    """The entries a fork at ``from_step`` starts with, copied into ``new_run_id``.
+
+    Every entry journaled before ``from_step`` (by ``seq``) is kept; an entry
+    named in ``results`` (``from_step`` itself included) is kept with that
+    result (JSON text) instead. ``from_step`` and everything after it run live
+    in the fork, unless their result is given.
+
+    Raises:
+        UsageError: ``from_step`` is not journaled; a result names a step that
+            is not before or at ``from_step``, or a model call (whose result is
+            a stored completion); the prefix holds an open wait.
+    """
+    by_key = {entry.key: entry for entry in journal}
+    start = by_key.get(from_step)
+    if start is None:
+        known = ", ".join(repr(e.key) for e in sorted(journal, key=lambda e: e.seq)) or "none"
+        raise UsageError(f"cannot fork at step {from_step!r}: it is not journaled (steps: {known})")
+    copied: list[StepRecord] = []
+    for key in results:
+        entry = by_key.get(key)
+        if entry is None or entry.seq > start.seq:
+            raise UsageError(f"cannot override step {key!r}: it is not at or before {from_step!r}")
+        if entry.kind == "infer":
+            raise UsageError(
+                f"cannot override model call {key!r}: fork at it with another model instead"
+            )
+    for entry in sorted(journal, key=lambda e: e.seq):
+        if entry.seq > start.seq or (entry.seq == start.seq and entry.key not in results):
+            continue
+        if entry.status == "waiting" and entry.key not in results:
+            raise UsageError(f"cannot fork after open wait {entry.key!r}: it has no outcome yet")
+        copy = replace(entry, run_id=new_run_id)
+        if entry.key in results:
+            copy = replace(copy, status="completed", output=results[entry.key], error=None)
+        copied.append(copy)
+    return copied

@@ -306,6 +306,16 @@ class Store(ABC):
         when this has moved (0 for a namespace never written).
         """
 
+    # -- forks (a new run from a copy of another's journal prefix) ----------
+
+    @abstractmethod
+    def create_forked_run(self, run: RunRecord, journal: list[StepRecord]) -> RunRecord:
+        """Insert a new run together with the journal it starts from, in one transaction.
+
+        A fork (`AgentKit.fork`) reuses a copy of another run's journal prefix:
+        ``journal`` holds those entries with ``run_id`` already set to ``run.id``.
+        """
+
     # -- lifecycle ----------------------------------------------------------
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

@@ -345,3 +345,11 @@ class InMemoryStore(InMemoryThreads, Store):
                     if self._close_and_wake(resolution, event.received_at):
                         woken.append(step.run_id)
         return woken
+
+    # -- forks (a new run from a copy of another's journal prefix) ----------
+
+    def create_forked_run(self, run: RunRecord, journal: list[StepRecord]) -> RunRecord:
+        with self._lock:
+            self._runs[run.id] = scrubbed(run)
+            self._steps[run.id] = {step.key: scrubbed(step) for step in journal}
+            return _copy(self._runs[run.id])

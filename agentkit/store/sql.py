@@ -693,6 +693,15 @@ class SQLStore(SQLThreads, Store):
                     woken.append(wait.run_id)
         return woken
 
+    # -- forks (a new run from a copy of another's journal prefix) ----------
+
+    def create_forked_run(self, run: RunRecord, journal: list[StepRecord]) -> RunRecord:
+        with self._write() as conn:
+            conn.execute(_INSERT_RUN, _row(run))
+            if journal:
+                conn.execute(_INSERT_STEP, [_row(step) for step in journal])
+        return run
+
 
 class _HotPath:
     """Appends steps to a SQLite file on one long-lived DBAPI connection per thread.

@@ -37,3 +37,15 @@ async def test_model_failover(capsys: pytest.CaptureFixture[str]) -> None:
         "attempt 2: primary failed\n"
         "attempt 3: backup ok\n"
     )
+
+
+async def test_replay_and_eval(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await load("replay_and_eval").main() == 1.0
+    assert capsys.readouterr().out == (
+        "  changed  calc/infer [infer]: the model request changed (1 difference(s))\n"
+        '      messages[0].parts[0].text: "You add." -> "You add numbers."\n'
+        "  changed  calc/infer#1 [infer]: the model request changed (1 difference(s))\n"
+        '      messages[0].parts[0].text: "You add." -> "You add numbers."\n'
+        "  output: changed\n"
+        "score 1.00; model calls today: 0\n"
+    )

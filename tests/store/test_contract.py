@@ -275,3 +275,19 @@ def test_resume_refuses_unknown_and_unfailed_runs(store: Store) -> None:
         store.resume_run("r", NOW)
     assert str(info.value) == "run 'r' is queued, not failed; only a failed run can be resumed"
     assert store.get_run("r").status == "queued"  # type: ignore[union-attr]
+
+
+def test_a_forked_run_starts_with_its_copied_journal(store: Store) -> None:
+    store.create_run(run("source"))
+    store.append_step(step("source", "a", 0))
+    journal = [step("fork", "a", 0), step("fork", "b", 1, output='"given"')]
+    created = store.create_forked_run(run("fork", updated_at=NOW + 1), journal)
+    assert created.id == "fork"
+    assert store.get_run("fork") == created
+    assert [(s.run_id, s.key, s.seq, s.output) for s in store.load_journal("fork")] == [
+        ("fork", "a", 0, "1"),
+        ("fork", "b", 1, '"given"'),
+    ]
+    # The source is untouched, and the fork is queued like any new run.
+    assert [s.key for s in store.load_journal("source")] == ["a"]
+    assert "fork" in store.due_run_ids(NOW + 1, 10)

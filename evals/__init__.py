@@ -1,0 +1,1 @@
+"""agentkit's own eval suites (see README.md); the framework is `agentkit.evals`."""
