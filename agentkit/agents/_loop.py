@@ -27,6 +27,7 @@ from agentkit.agents._agent import (
 )
 from agentkit.agents._history import AgentTurn, apply_history
 from agentkit.agents._schema import describe_validation_error
+from agentkit.agents._stream import stream_for
 from agentkit.agents._tool_calls import ToolTurn, cut_off_results
 from agentkit.models import (
     Message,
@@ -121,8 +122,10 @@ class _Loop:
     async def infer(self) -> ModelResponse:
         step_id = f"{self.agent.name}/infer"
         request = await self.request()
-        self.infer_keys.append(next_step_key(self.ctx, step_id))
-        response = await self.ctx.step.infer(step_id, self.agent.model, request)
+        key = next_step_key(self.ctx, step_id)
+        self.infer_keys.append(key)
+        stream = stream_for(self.agent.name, key)  # set by a network run's stream=
+        response = await self.ctx.step.infer(step_id, self.agent.model, request, stream=stream)
         self.messages.append(response.message)
         await _call_hook(self.agent.hooks.on_response, self.ctx, self.agent, response)
         return response

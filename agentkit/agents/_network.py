@@ -1,0 +1,383 @@
+"""`Network`: agents, a router and typed shared state, inside one durable function.
+
+``await network.run(input, ctx=ctx)`` asks the router for the next agent
+before the first agent and after every agent, runs what it chose (a list of
+agents runs concurrently), and stops when it says done. Every decision is the
+step ``{network}/route`` (see `agentkit.agents._router`); every model and tool
+call of the agents is its agent's own step. Between steps everything is a
+function of journaled values, so a resumed network replays to the same
+decisions, state and conversation without calling a router, a model or a
+tool again.
+
+The network's conversation is its input followed by the messages each agent
+produced. An agent starts from all of it (``history="full"``, the default) or
+from the input and its own earlier turns (``history="own"``); whole turns are
+kept or left out, so tool calls and their results stay together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from agentkit.agents._agent import Agent, AgentInput, AgentResult
+from agentkit.agents._history import check_tool_pairs, history_scope
+from agentkit.agents._loop import input_messages, usage_and_cost
+from agentkit.agents._network_result import AgentRun, NetworkMaxIterations, NetworkResult
+from agentkit.agents._router import (
+    CodeRouter,
+    Member,
+    RouterError,
+    RouterInput,
+    RoutingDecision,
+    code_decision,
+)
+from agentkit.agents._routing_agent import RoutingAgent
+from agentkit.agents._state import enter_branch, fork_state, merge_forks
+from agentkit.agents._stream import StreamCallback, reset_stream, use_stream
+from agentkit.durable import RetryPolicy
+from agentkit.errors import ConfigError, NonDeterminismError, StepFailed
+from agentkit.models import Message, Usage
+
+if TYPE_CHECKING:
+    from agentkit.agents._network_tool import NetworkTool
+    from agentkit.durable import Context
+    from agentkit.models import FallbackModel, Model
+
+__all__ = ["Network"]
+
+StateT = TypeVar("StateT", bound=BaseModel)
+_ONCE = RetryPolicy(max_attempts=1)  # a router is code: trying it again decides the same
+
+
+class Network(Generic[StateT]):
+    """Agents that take turns on one task, chosen by a router, sharing a typed state.
+
+    Args:
+        name: Stable name, part of step keys (``{name}/route``); unique among
+            the networks of one run.
+        agents: `Agent` objects, or nested networks, with unique names.
+        router: A code router ``(RouterInput) -> agent | [agents] | Route |
+            RoutingAgent | None``, or a `RoutingAgent` (default: a
+            `RoutingAgent` over ``default_model``).
+        state: The initial shared state (a pydantic model); each run starts
+            from a copy of it.
+        max_iter: Most agent turns per run; a router still choosing after
+            that is `NetworkMaxIterations`.
+        default_model: The default routing agent's model.
+        routing_agent: The `RoutingAgent` a hybrid code router may hand a
+            decision to (and the default router when ``router`` is None).
+        description: What the network does (shown to a routing model when the
+            network is an agent of another network, and as its tool description).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        agents: Sequence[Member],
+        router: CodeRouter | RoutingAgent | None = None,
+        *,
+        state: StateT | None = None,
+        max_iter: int = 10,
+        default_model: Model | FallbackModel | None = None,
+        routing_agent: RoutingAgent | None = None,
+        description: str | None = None,
+    ) -> None:
+        if max_iter < 1:
+            raise ConfigError(f"network {name!r}: max_iter must be at least 1, got {max_iter}")
+        self.name = name
+        self.state = state
+        self.max_iter = max_iter
+        self.default_model = default_model
+        self.description = description
+        self.members: dict[str, Member] = {}
+        for member in agents:
+            if not isinstance(member, (Agent, Network)):
+                raise ConfigError(f"network {name!r}: {member!r} is neither an Agent nor a Network")
+            if member.name in self.members:
+                raise ConfigError(f"network {name!r} has two agents named {member.name!r}")
+            self._check_state(member)
+            self.members[member.name] = member
+        if not self.members:
+            raise ConfigError(f"network {name!r} needs at least one agent")
+        if router is None:
+            router = routing_agent or RoutingAgent(default_model)
+        self.router = router
+        self.routing_agents: dict[str, RoutingAgent] = {}
+        for each in (routing_agent, router):
+            if isinstance(each, RoutingAgent):
+                self.routing_agents[each.name] = each
+        if not isinstance(router, RoutingAgent) and not callable(router):
+            raise ConfigError(f"network {name!r}: router {router!r} is not callable")
+
+    def __repr__(self) -> str:
+        return f"<Network {self.name!r}>"
+
+    def _check_state(self, member: Member) -> None:
+        wanted = getattr(member, "state_type", None)
+        if wanted is None or self.state is None:
+            return
+        if not isinstance(self.state, wanted):
+            raise ConfigError(
+                f"network {self.name!r}: agent {member.name!r} has state_type "
+                f"{wanted.__name__}, but the network's state is {type(self.state).__name__}"
+            )
+
+    @property
+    def state_type(self) -> type[BaseModel] | None:
+        """The type of the shared state (None without one)."""
+        return None if self.state is None else type(self.state)
+
+    def describe(self, member: Member) -> str:
+        """One line about ``member`` for a routing model."""
+        if isinstance(member, Network):
+            return member.description or f"a network of {', '.join(member.members)}"
+        system = member.system if isinstance(member.system, str) else ""
+        return system.strip().splitlines()[0] if system.strip() else "an agent"
+
+    def as_tool(self, *, name: str | None = None, description: str | None = None) -> NetworkTool:
+        """This network as a tool of another agent: the call runs the network inline."""
+        from agentkit.agents._network_tool import NetworkTool
+
+        return NetworkTool(self, name=name, description=description)
+
+    async def run(
+        self,
+        input: AgentInput,
+        *,
+        ctx: Context,
+        state: StateT | None = None,
+        stream: StreamCallback | None = None,
+    ) -> NetworkResult[StateT]:
+        """Run the network inside a durable function and return its result.
+
+        Args:
+            input: A user text, a message or a conversation.
+            ctx: The durable function's context.
+            state: The shared state (default: a copy of the network's ``state``).
+            stream: Receives every model call's deltas as `StreamDelta`.
+
+        Raises:
+            NetworkMaxIterations: more than ``max_iter`` agent turns.
+            RouterError: the router raised or chose nothing the network has.
+            StateConflictError: concurrent agents wrote the same state field.
+            NonDeterminismError: a journaled decision names an agent the network
+                no longer has.
+        """
+        if state is None and self.state is not None:
+            state = self.state.model_copy(deep=True)
+        token = use_stream(stream) if stream is not None else None
+        try:
+            return await _NetworkRun(self, ctx, state, input_messages(input)).run()
+        finally:
+            if token is not None:
+                reset_stream(token)
+
+
+class _NetworkRun:
+    """The bookkeeping of one ``network.run``."""
+
+    def __init__(
+        self, network: Network[Any], ctx: Context, state: BaseModel | None, input: list[Message]
+    ) -> None:
+        self.network = network
+        self.ctx = ctx
+        self.state = state
+        self.input = input
+        self.turns: list[tuple[str, list[Message]]] = []  # (agent, messages it produced)
+        self.runs: list[AgentRun] = []
+        self.decisions: list[RoutingDecision] = []
+        self.routing_keys: list[str] = []
+        self.calls = 0
+
+    def history(self, scope: str = "full", agent: str | None = None) -> list[Message]:
+        """The conversation: the input and the turns in scope."""
+        messages = list(self.input)
+        for name, produced in self.turns:
+            if scope == "full" or name == agent:
+                messages.extend(produced)
+        return messages
+
+    def router_input(self) -> RouterInput:
+        return RouterInput(
+            network=self.network,
+            input=list(self.input),
+            state=self.state,
+            call_count=self.calls,
+            last_result=self.runs[-1].result if self.runs else None,
+            results=[(run.agent, run.result) for run in self.runs],
+            history=self.history(),
+        )
+
+    async def run(self) -> NetworkResult[Any]:
+        network = self.network
+        while True:
+            decision = await self.route()
+            self.calls += 1
+            if decision.done:
+                break
+            if len(self.runs) >= network.max_iter:
+                raise NetworkMaxIterations(network.name, network.max_iter, self.decisions)
+            await self.run_members(self.resolve(decision))
+        return self.result()
+
+    # -- routing ---------------------------------------------------------------
+
+    async def journal(self, router: str, body: Any) -> RoutingDecision:
+        """The routing step: ``body`` runs only when the decision is not journaled."""
+        step_id = f"{self.network.name}/route"
+        key = self.ctx.step.peek_key(step_id)
+        try:
+            raw = await self.ctx.step.with_retry(_ONCE).run(
+                step_id, body, {"call": self.calls, "router": router}
+            )
+        except StepFailed as failed:
+            raise RouterError(
+                f"the router of network {self.network.name!r} failed in step {key!r}: "
+                f"{failed.error_type}: {failed.error_message}"
+            ) from failed
+        decision = RoutingDecision.model_validate(raw)
+        self.decisions.append(decision)
+        return decision
+
+    async def route(self) -> RoutingDecision:
+        router = self.network.router
+        if isinstance(router, RoutingAgent):
+            return await self.llm_route(router)
+        decision = await self.journal("code", _CodeBody(self, router).decide)
+        if decision.delegate is None:
+            return decision
+        delegate = self.network.routing_agents.get(decision.delegate)
+        if delegate is None:
+            raise NonDeterminismError(
+                self.ctx.run_id,
+                f"a routing decision of network {self.network.name!r} handed to routing "
+                f"agent {decision.delegate!r}",
+                f"a network whose routing agents are {sorted(self.network.routing_agents)}",
+            )
+        return await self.llm_route(delegate)
+
+    async def llm_route(self, router: RoutingAgent) -> RoutingDecision:
+        decision = await router.decide(
+            self.ctx, self.network, self.router_input(), self.routing_keys
+        )
+        return await self.journal(router.name, _Fixed(decision).decide)
+
+    def resolve(self, decision: RoutingDecision) -> list[Member]:
+        """The members a journaled decision names."""
+        members = self.network.members
+        missing = [name for name in decision.agents if name not in members]
+        if missing:
+            raise NonDeterminismError(
+                self.ctx.run_id,
+                f"routing decision #{decision.call} of network {self.network.name!r} "
+                f"choosing {', '.join(map(repr, missing))}",
+                f"a network whose agents are {', '.join(map(repr, members))}",
+            )
+        if len(set(decision.agents)) != len(decision.agents):
+            raise RouterError(
+                f"network {self.network.name!r}: the router chose one agent twice to run "
+                f"concurrently ({decision.agents}); its steps would not replay"
+            )
+        return [members[name] for name in decision.agents]
+
+    # -- agents ------------------------------------------------------------------
+
+    async def run_members(self, members: list[Member]) -> None:
+        if len(members) == 1 or self.state is None:
+            results = []
+            if len(members) == 1:
+                results.append(await self.run_member(members[0], self.state))
+            else:
+                results = list(await asyncio.gather(*(self.run_member(m, None) for m in members)))
+        else:
+            base = self.state.model_dump(mode="json")
+            forks = fork_state(self.state, [m.name for m in members])
+
+            async def branch(member: Member, index: int) -> tuple[AgentResult[Any], list[Message]]:
+                enter_branch(forks[index])
+                return await self.run_member(member, forks[index].state)
+
+            results = list(await asyncio.gather(*(branch(m, i) for i, m in enumerate(members))))
+            merge_forks(self.state, base, forks)
+        # In the router's order, whatever order they finished in.
+        for member, (result, produced) in zip(members, results, strict=True):
+            self.runs.append(AgentRun(agent=member.name, result=result))
+            self.turns.append((member.name, produced))
+
+    async def run_member(
+        self, member: Member, state: BaseModel | None
+    ) -> tuple[AgentResult[Any], list[Message]]:
+        scope = "full" if isinstance(member, Network) else history_scope(member.history)
+        given = self.history(scope, member.name)
+        problem = check_tool_pairs(given)
+        if problem:  # whole turns are kept or dropped, so this is a bug if it happens
+            raise ConfigError(f"network {self.network.name!r}: {problem}")
+        if isinstance(member, Network):
+            inner_state = state if isinstance(state, member.state_type or ()) else None
+            nested = await member.run(given, ctx=self.ctx, state=inner_state)
+            result: AgentResult[Any] = AgentResult[Any](
+                output=nested.output,
+                messages=nested.messages,
+                tool_calls=[c for r in nested.runs for c in r.result.tool_calls],
+                tool_results=[t for r in nested.runs for t in r.result.tool_results],
+                usage=nested.usage,
+                cost_usd=nested.cost_usd,
+                model_calls=nested.model_calls,
+            )
+            return result, nested.messages[len(given) :]
+        agent_state = state if member.state_type is not None else None
+        result = await member.run(given, ctx=self.ctx, state=agent_state)
+        offset = len(given) + (1 if result.messages and result.messages[0].role == "system" else 0)
+        return result, result.messages[offset:]
+
+    # -- result --------------------------------------------------------------------
+
+    def result(self) -> NetworkResult[Any]:
+        usage, cost = usage_and_cost(self.ctx, self.routing_keys)
+        costs = [cost] if cost is not None else []
+        for run in self.runs:
+            usage = usage + run.result.usage
+            if run.result.cost_usd is not None:
+                costs.append(run.result.cost_usd)
+        last_done = self.decisions[-1] if self.decisions else None
+        output = self.runs[-1].result.output if self.runs else None
+        if output is None and last_done is not None:
+            output = last_done.summary
+        return NetworkResult[Any](
+            output=output,
+            state=self.state,
+            runs=self.runs,
+            decisions=self.decisions,
+            messages=self.history(),
+            usage=usage if isinstance(usage, Usage) else Usage(),
+            cost_usd=sum(costs) if costs else None,
+            model_calls=len(self.routing_keys) + sum(r.result.model_calls for r in self.runs),
+        )
+
+
+class _CodeBody:
+    """The body of a code router's step (a bound method: the engine reads its annotation)."""
+
+    def __init__(self, run: _NetworkRun, router: CodeRouter) -> None:
+        self.run = run
+        self.router = router
+
+    async def decide(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
+        decision: dict[str, Any] = await code_decision(
+            self.run.network, self.router, self.run.router_input()
+        )
+        return decision
+
+
+class _Fixed:
+    """The body of a routing agent's step: the decision read from its journaled reply."""
+
+    def __init__(self, decision: RoutingDecision) -> None:
+        self.decision = decision
+
+    async def decide(self, fingerprint: dict[str, Any]) -> dict[str, Any]:
+        return self.decision.model_dump(mode="json")
