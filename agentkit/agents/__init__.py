@@ -44,6 +44,7 @@ _LAZY = {
     "StateConflictError": "agentkit.agents._state",
     "StateValidationError": "agentkit.agents._state",
     "StreamDelta": "agentkit.agents._stream",
+    "Handoff": "agentkit.agents._handoff",
 }
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     )
     from agentkit.agents._approval import ApprovalDecision
     from agentkit.agents._function_tool import DurableFunctionTool, function_as_tool
+    from agentkit.agents._handoff import Handoff
     from agentkit.agents._history import AgentTurn, HistoryProcessor
     from agentkit.agents._network import Network
     from agentkit.agents._network_result import AgentRun, NetworkMaxIterations, NetworkResult
@@ -89,6 +91,7 @@ __all__ = [
     "ApprovalDecision",
     "DurableFunctionTool",
     "FunctionTool",
+    "Handoff",
     "HistoryProcessor",
     "MaxIterationsExceeded",
     "Network",

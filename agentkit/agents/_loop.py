@@ -25,6 +25,7 @@ from agentkit.agents._agent import (
     MaxIterationsExceeded,
     OutputValidationError,
 )
+from agentkit.agents._handoff import HandoffTool
 from agentkit.agents._history import AgentTurn, apply_history
 from agentkit.agents._schema import describe_validation_error
 from agentkit.agents._stream import stream_for
@@ -97,6 +98,7 @@ class _Loop:
         self.infer_keys: list[str] = []
         self.tool_choice = agent.tool_choice
         self.output_retries = agent.output_retries
+        self.handoff: str | None = None
 
     def conversation(self) -> list[Message]:
         """The system prompt (for the state as it is now) and the messages."""
@@ -137,11 +139,33 @@ class _Loop:
             results = cut_off_results(calls, self.agent.max_tokens)
         else:
             results = await self.turn.run(calls)
+        results = self.transfers(calls, results)
         self.tool_calls.extend(calls)
         self.tool_results.extend(results)
         self.messages.append(Message(role="tool", parts=list(results)))
         if self.tool_choice not in (None, "none"):
             self.tool_choice = "auto"
+
+    def transfers(
+        self, calls: list[ToolCallPart], results: list[ToolResultPart]
+    ) -> list[ToolResultPart]:
+        """Note the first handoff of a reply; refuse the others (pure: replays the same)."""
+        out = list(results)
+        for index, (call, result) in enumerate(zip(calls, results, strict=True)):
+            tool = self.agent.bound_tools.get(call.name)
+            if not isinstance(tool, HandoffTool) or result.is_error:
+                continue
+            if self.handoff is None:
+                self.handoff = tool.handoff.name
+            else:
+                out[index] = result.model_copy(
+                    update={
+                        "content": f"Error: only one transfer per reply; the conversation "
+                        f"goes to {self.handoff}.",
+                        "is_error": True,
+                    }
+                )
+        return out
 
     def final_output(self) -> tuple[bool, Any]:
         """(True, output) for a final answer; (False, None) after asking for a correction."""
@@ -169,6 +193,7 @@ class _Loop:
             usage=usage,
             cost_usd=cost,
             model_calls=len(self.infer_keys),
+            handoff=self.handoff,
         )
         return result
 
@@ -184,7 +209,11 @@ async def run_loop(
         response = await loop.infer()
         if response.tool_calls:
             await loop.run_tools(response)
-            continue
+            if loop.handoff is None:
+                continue
+            result = loop.result(f"Transferred to {loop.handoff}.")
+            await _call_hook(agent.hooks.on_finish, ctx, agent, result)
+            return result
         done, output = loop.final_output()
         if done:
             result = loop.result(output)

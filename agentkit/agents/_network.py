@@ -94,7 +94,7 @@ class Network(Generic[StateT]):
         self.default_model = default_model
         self.description = description
         self.members: dict[str, Member] = {}
-        for member in agents:
+        for member in _with_handoff_targets(agents):
             if not isinstance(member, (Agent, Network)):
                 raise ConfigError(f"network {name!r}: {member!r} is neither an Agent nor a Network")
             if member.name in self.members:
@@ -177,6 +177,21 @@ class Network(Generic[StateT]):
                 reset_stream(token)
 
 
+def _with_handoff_targets(agents: Sequence[Member]) -> list[Member]:
+    """``agents`` and, after them, every agent they can hand off to (transitively)."""
+    out = list(agents)
+    seen = {id(m) for m in out}
+    index = 0
+    while index < len(out):
+        for each in getattr(out[index], "handoffs", ()):
+            target = each.handoff.agent
+            if id(target) not in seen:
+                seen.add(id(target))
+                out.append(target)
+        index += 1
+    return out
+
+
 class _NetworkRun:
     """The bookkeeping of one ``network.run``."""
 
@@ -192,6 +207,8 @@ class _NetworkRun:
         self.decisions: list[RoutingDecision] = []
         self.routing_keys: list[str] = []
         self.calls = 0
+        self.handoff: tuple[str, str] | None = None  # (from agent, to agent)
+        self.input_filter: Any = None  # of the handoff the next agent came by
 
     def history(self, scope: str = "full", agent: str | None = None) -> list[Message]:
         """The conversation: the input and the turns in scope."""
@@ -244,6 +261,16 @@ class _NetworkRun:
         return decision
 
     async def route(self) -> RoutingDecision:
+        if self.handoff is not None:
+            source, target = self.handoff
+            self.handoff = None
+            decision = RoutingDecision(
+                call=self.calls,
+                router="handoff",
+                agents=[target],
+                reason=f"{source} transferred the conversation to {target}",
+            )
+            return await self.journal("handoff", _Fixed(decision).decide)
         router = self.network.router
         if isinstance(router, RoutingAgent):
             return await self.llm_route(router)
@@ -304,18 +331,31 @@ class _NetworkRun:
             results = list(await asyncio.gather(*(branch(m, i) for i, m in enumerate(members))))
             merge_forks(self.state, base, forks)
         # In the router's order, whatever order they finished in.
+        self.input_filter = None
         for member, (result, produced) in zip(members, results, strict=True):
             self.runs.append(AgentRun(agent=member.name, result=result))
             self.turns.append((member.name, produced))
+            if result.handoff is not None and self.handoff is None:
+                self.handoff = (member.name, result.handoff)
+                self.input_filter = next(
+                    t.handoff.input_filter
+                    for t in member.handoffs
+                    if t.handoff.name == result.handoff
+                )
 
     async def run_member(
         self, member: Member, state: BaseModel | None
     ) -> tuple[AgentResult[Any], list[Message]]:
         scope = "full" if isinstance(member, Network) else history_scope(member.history)
         given = self.history(scope, member.name)
+        if self.input_filter is not None:
+            given = list(self.input_filter(given))
         problem = check_tool_pairs(given)
-        if problem:  # whole turns are kept or dropped, so this is a bug if it happens
-            raise ConfigError(f"network {self.network.name!r}: {problem}")
+        if problem:  # whole turns are kept or dropped; a handoff's input filter may not
+            raise ConfigError(
+                f"network {self.network.name!r}: the conversation given to {member.name!r} "
+                f"is not whole: {problem}"
+            )
         if isinstance(member, Network):
             inner_state = state if isinstance(state, member.state_type or ()) else None
             nested = await member.run(given, ctx=self.ctx, state=inner_state)
