@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agentkit.agents._router import RouterError, RouterInput, RoutingDecision
+from agentkit.agents._stream import stream_for
 from agentkit.errors import ConfigError
 from agentkit.models import Message, ModelRequest, ToolCallPart, ToolResultPart, ToolSpec
 
@@ -187,8 +188,10 @@ class RoutingAgent:
                 tool_choice="required",
                 temperature=self.temperature,
             )
-            infer_keys.append(ctx.step.peek_key(step_id))
-            response = await ctx.step.infer(step_id, model, request)
+            key = ctx.step.peek_key(step_id)
+            infer_keys.append(key)
+            stream = stream_for(self.name, key)
+            response = await ctx.step.infer(step_id, model, request, stream=stream)
             decision, results = self._read(network, r.call_count, response.tool_calls)
             if decision is not None:
                 return decision

@@ -65,10 +65,16 @@ async def test_one_callback_streams_every_agent_tagged_with_its_step(kit: AgentK
     second = Agent("second", "Two.", ScriptedModel(["and second"]))
     network = Network("streamy", [first, second], _turns(2, first, second))
     deltas: list[StreamDelta] = []
+    routed = Network(
+        "routed",
+        [first],
+        default_model=ScriptedModel([ScriptedModel.tool_call("done", {"summary": "s"})]),
+    )
 
     @kit.function(id="stream")
     async def stream(ctx: Context) -> str:
         result = await network.run("Hi.", ctx=ctx, stream=deltas.append)
+        await routed.run("Hi.", ctx=ctx, stream=deltas.append)
         return str(result.output)
 
     assert await kit.run(stream) == "and second"
@@ -80,7 +86,10 @@ async def test_one_callback_streams_every_agent_tagged_with_its_step(kit: AgentK
     assert texts == {
         ("first", "first/infer"): "hello from first",
         ("second", "second/infer"): "and second",
+        ("router", "routed/router/infer"): "",  # a tool call: no text
     }
+    calls = [d.delta.name for d in deltas if d.agent == "router" and d.is_tool_call]
+    assert calls == ["done", None]  # the call's name, then its arguments
 
 
 async def test_network_as_tool_and_nested_network(kit: AgentKit) -> None:
