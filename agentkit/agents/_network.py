@@ -93,6 +93,7 @@ class Network(Generic[StateT]):
         self.max_iter = max_iter
         self.default_model = default_model
         self.description = description
+        self._running: set[str] = set()  # runs executing this network right now
         self.members: dict[str, Member] = {}
         for member in _with_handoff_targets(agents):
             if not isinstance(member, (Agent, Network)):
@@ -167,12 +168,20 @@ class Network(Generic[StateT]):
             NonDeterminismError: a journaled decision names an agent the network
                 no longer has.
         """
+        if ctx.run_id in self._running:
+            raise ConfigError(
+                f"network {self.name!r} is already running in run {ctx.run_id!r}: two runs "
+                "of one network at once would draw step keys in an order that depends on "
+                "timing, which a replay could not repeat; run them one after the other"
+            )
         if state is None and self.state is not None:
             state = self.state.model_copy(deep=True)
         token = use_stream(stream) if stream is not None else None
+        self._running.add(ctx.run_id)
         try:
             return await _NetworkRun(self, ctx, state, input_messages(input)).run()
         finally:
+            self._running.discard(ctx.run_id)
             if token is not None:
                 reset_stream(token)
 

@@ -27,7 +27,15 @@ def _arguments(
 
 
 class NetworkTool(Tool):
-    """A tool whose call runs a `Network`; the network's output is the result."""
+    """A tool whose call runs a `Network`; the network's output is the result.
+
+    Calls of one reply run one after the other, in the model's order (as tools
+    that take the state do): two runs of one network at once would draw step
+    keys in an order that depends on timing, which a replay could not repeat.
+    The calling agent's state is shared with the network when its type fits.
+    """
+
+    takes_state = True
 
     def __init__(
         self, network: Network[Any], *, name: str | None = None, description: str | None = None
@@ -46,5 +54,9 @@ class NetworkTool(Tool):
 
     async def execute(self, invocation: ToolInvocation) -> str:
         """Run the network with the call's input; its steps are the calling run's."""
-        result = await self.network.run(str(invocation.kwargs["input"]), ctx=invocation.ctx)
+        state = invocation.state
+        shared = state if isinstance(state, self.network.state_type or ()) else None
+        result = await self.network.run(
+            str(invocation.kwargs["input"]), ctx=invocation.ctx, state=shared
+        )
         return render_result(result.output, TypeAdapter(Any), f"tool {self.name!r}")

@@ -7,12 +7,15 @@ from typing import Any
 from agentkit import (
     Agent,
     AgentKit,
+    Context,
+    ManualClock,
     Network,
     RouterInput,
     StreamDelta,
     tool,
 )
 from agentkit.models import Message, ScriptedModel
+from tests.agents.conftest import call, calls, drain
 
 
 def _turns(limit: int, *members: Agent[str]) -> Any:
@@ -59,8 +62,6 @@ async def test_own_history_sees_the_input_and_its_own_turns_only(kit: AgentKit) 
 
 
 async def test_one_callback_streams_every_agent_tagged_with_its_step(kit: AgentKit) -> None:
-    from agentkit import Context
-
     first = Agent("first", "One.", ScriptedModel(["hello from first"]))
     second = Agent("second", "Two.", ScriptedModel(["and second"]))
     network = Network("streamy", [first, second], _turns(2, first, second))
@@ -132,3 +133,38 @@ async def test_network_as_tool_and_nested_network(kit: AgentKit) -> None:
         "outer/route#2",
     ]
     assert result.messages[0] == Message.user("Go.")
+
+
+async def test_two_calls_of_a_network_tool_in_one_reply_run_in_order_and_replay(
+    kit: AgentKit, clock: ManualClock
+) -> None:
+    answers = iter(["first answer", "second answer"])
+    inner_agent = Agent(
+        "inner", "Inner.", ScriptedModel(lambda request: ScriptedModel.text(next(answers)))
+    )
+    inner = Network("inner", [inner_agent], lambda r: inner_agent if r.call_count == 0 else None)
+    boss = Agent(
+        "boss",
+        "Ask twice.",
+        ScriptedModel(
+            [
+                calls(call("inner", {"input": "one"}, "a"), call("inner", {"input": "two"}, "b")),
+                "both answered",
+            ]
+        ),
+        [inner.as_tool()],
+    )
+
+    @kit.function(id="twice")
+    async def twice(ctx: Context) -> list[str]:
+        result = await boss.run("Go.", ctx=ctx)
+        await ctx.step.sleep("pause", 5)
+        return [r.content for r in result.tool_results]
+
+    handle = await kit.start(twice)
+    await drain(kit)
+    clock.advance(6)
+    await drain(kit)  # replays both nested runs from the journal
+    assert await handle.result() == ["first answer", "second answer"]
+    [seen_first, seen_second] = inner_agent.model.requests  # type: ignore[attr-defined]
+    assert (seen_first.messages[-1].text, seen_second.messages[-1].text) == ("one", "two")
