@@ -24,7 +24,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentkit import Agent, AgentKit, Network, network_function, start_network, tool
+from agentkit import (
+    Agent,
+    AgentKit,
+    Context,
+    Network,
+    NetworkResult,
+    RouterInput,
+    network_function,
+    start_network,
+    tool,
+)
 from agentkit.models import Model, ModelRequest, ModelResponse, ScriptedModel, ToolCallPart
 
 DELAY = float(os.environ.get("NET_DELAY", "0.02"))
@@ -182,23 +192,50 @@ writer = Agent(
 network = Network("research", [planner, searcher, writer], state=Research(), default_model=model)
 
 
+def code_router(r: RouterInput) -> Agent[str] | None:
+    ledger("route", f"code:{r.call_count}")
+    time.sleep(DELAY)
+    return [planner, searcher, writer][r.call_count] if r.call_count < 3 else None
+
+
+coded = Network("coded", [planner, searcher, writer], code_router, state=Research())
+
+
+def step_body(name: str) -> str:
+    ledger("step", name)
+    time.sleep(DELAY)
+    return name
+
+
+def summary(result: NetworkResult[Any]) -> dict[str, Any]:
+    assert isinstance(result.state, BaseModel)
+    return {
+        "state": result.state.model_dump(mode="json"),
+        "decisions": [d.model_dump(mode="json") for d in result.decisions],
+        "messages": [m.model_dump(mode="json") for m in result.messages],
+        "model_calls": result.model_calls,
+    }
+
+
+async def beside(ctx: Context, topic: str) -> dict[str, Any]:
+    """A network between two other steps (the scenario of inngest/agent-kit#196)."""
+    await ctx.step.run("before", step_body, "before")
+    result = await coded.run(topic, ctx=ctx)
+    await ctx.step.run("after", step_body, "after")
+    return summary(result)
+
+
 def make_kit() -> AgentKit:
     kit = AgentKit(os.environ["NET_DATABASE_URL"], lease_ttl=0.3)
     network_function(kit, network)
+    kit.function(id="beside")(beside)
     return kit
 
 
 async def resume(run_id: str) -> str:
     kit = make_kit()
     result = await kit.drive(kit.get_run(run_id), poll_interval=0.02)
-    return json.dumps(
-        {
-            "state": result.state.model_dump(mode="json"),
-            "decisions": [d.model_dump(mode="json") for d in result.decisions],
-            "messages": [m.model_dump(mode="json") for m in result.messages],
-            "model_calls": result.model_calls,
-        }
-    )
+    return json.dumps(result if isinstance(result, dict) else summary(result))
 
 
 def zygote() -> None:
@@ -251,6 +288,9 @@ async def _child(command: str, args: list[str]) -> str:
     if command == "start":
         handle = await start_network(make_kit(), network, "Research durable networks.")
         return handle.id
+    if command == "start-beside":
+        kit = make_kit()
+        return (await kit.start(kit.get_function("beside"), topic="Research durable networks.")).id
     return await resume(args[0])
 
 

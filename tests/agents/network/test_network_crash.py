@@ -81,7 +81,15 @@ class Trial:
     seconds: float
 
 
-def trial(z: Zygote, base: Path, name: str, kills: int, rng: random.Random, span: float) -> Trial:
+def trial(
+    z: Zygote,
+    base: Path,
+    name: str,
+    kills: int,
+    rng: random.Random,
+    span: float,
+    beside: bool = False,
+) -> Trial:
     """Start a run, kill up to ``kills`` resuming children, then let one finish.
 
     Each kill comes at a random moment within ``span`` seconds of the fork (the
@@ -89,7 +97,8 @@ def trial(z: Zygote, base: Path, name: str, kills: int, rng: random.Random, span
     """
     db, ledger = f"sqlite:///{base}/{name}.db", str(base / f"{name}.ledger")
     out = base / f"{name}.out"
-    assert z.wait(z.fork("start", db, ledger, str(out))) == 0, "start failed"
+    start = "start-beside" if beside else "start"
+    assert z.wait(z.fork(start, db, ledger, str(out))) == 0, "start failed"
     run_id = out.read_text()
     killed: list[int] = []
     started = time.monotonic()
@@ -107,20 +116,26 @@ def trial(z: Zygote, base: Path, name: str, kills: int, rng: random.Random, span
         pid = z.fork("resume", db, ledger, str(out), run_id)
         assert z.wait(pid) == 0, "the last resume failed (see the zygote's stderr)"
     took = time.monotonic() - started
-    hits = check_ledger(Path(ledger), set(killed))
-    check_journal(db, run_id)
+    hits = check_ledger(Path(ledger), set(killed), beside)
+    check_journal(db, run_id, beside)
     return Trial(len(killed), hits, out.read_text(), took)
 
 
-def check_ledger(ledger: Path, killed: set[int]) -> int:
-    """Check the calls the provider and the tools saw; return how many kills hit the work."""
+def check_ledger(ledger: Path, killed: set[int], beside: bool) -> int:
+    """Check the calls the provider, the tools and the router saw; return kills in the work."""
     by_call: dict[tuple[str, str], list[int]] = defaultdict(list)
     for line in ledger.read_text().splitlines():
         kind, label, pid = line.split()
         by_call[(kind, label)].append(int(pid))
+    routing = (
+        [("route", f"code:{n}") for n in range(4)] + [("step", "before"), ("step", "after")]
+        if beside
+        else [("infer", c) for c in ROUTING_CALLS]
+    )
     assert sorted(by_call) == sorted(
-        [("infer", c) for c in ROUTING_CALLS + AGENT_CALLS + ["writer:1"]]
+        [("infer", c) for c in [*AGENT_CALLS, "writer:1"]]
         + [("tool", c) for c in TOOL_CALLS]
+        + routing
     )
     # The last execution of a call is the journaled one; any earlier one was cut
     # short by a kill (a killed process, at most one call in flight in each).
@@ -131,7 +146,7 @@ def check_ledger(ledger: Path, killed: set[int]) -> int:
     return len(killed & worked)
 
 
-def check_journal(db: str, run_id: str) -> None:
+def check_journal(db: str, run_id: str, beside: bool) -> None:
     store = SQLStore(db)
     try:
         run = store.get_run(run_id)
@@ -139,15 +154,18 @@ def check_journal(db: str, run_id: str) -> None:
     finally:
         store.close()
     assert run is not None and run.status == "completed"
-    routes = [s.key for s in journal if s.key.split("#")[0] == "research/route"]
-    assert routes == ["research/route", "research/route#1", "research/route#2", "research/route#3"]
-    assert len([s for s in journal if s.kind == "infer"]) == 11
+    name = "coded" if beside else "research"
+    routes = [s.key for s in journal if s.key.split("#")[0] == f"{name}/route"]
+    assert routes == [f"{name}/route", f"{name}/route#1", f"{name}/route#2", f"{name}/route#3"]
+    assert len([s for s in journal if s.kind == "infer"]) == 7 if beside else 11
+    if beside:
+        assert [journal[0].key, journal[-1].key] == ["before", "after"]
 
 
-def campaign(tmp_path: Path, fake: str, min_kills: int) -> tuple[int, int]:
+def campaign(tmp_path: Path, fake: str, min_kills: int, beside: bool = False) -> tuple[int, int]:
     """Kill runs until ``min_kills`` kills; return (kills, kills that hit the work)."""
     with zygote(fake, tmp_path) as z:
-        reference = trial(z, tmp_path, "reference", 0, random.Random(0), 0)
+        reference = trial(z, tmp_path, "reference", 0, random.Random(0), 0, beside)
         expected = json.loads(reference.output)
         assert expected["state"] == {
             "topics": ["durability", "replay"],
@@ -160,10 +178,12 @@ def campaign(tmp_path: Path, fake: str, min_kills: int) -> tuple[int, int]:
             ["writer"],
             [],
         ]
-        assert expected["model_calls"] == 11
+        assert expected["model_calls"] == 7 if beside else 11
         total, in_work, seed = 0, 0, 1000
         while total < min_kills:
-            each = trial(z, tmp_path, f"{fake}-{seed}", 16, random.Random(seed), reference.seconds)
+            each = trial(
+                z, tmp_path, f"{fake}-{seed}", 16, random.Random(seed), reference.seconds, beside
+            )
             seed += 1
             total, in_work = total + each.kills, in_work + each.kills_in_work
             assert json.loads(each.output) == expected  # state, decisions and conversation
@@ -187,3 +207,13 @@ def test_killed_network_many_kills(tmp_path: Path, fake: str) -> None:
     kills, in_work = campaign(tmp_path, fake, 150)
     assert kills >= 150
     assert in_work >= 30
+
+
+@pytest.mark.timeout(300)
+def test_network_beside_other_steps_calls_its_router_once_per_decision(tmp_path: Path) -> None:
+    # inngest/agent-kit#196: a network next to other steps called its router again
+    # on every replay. Here each decision's router call is in the ledger once
+    # (plus at most the one in flight at a kill), across processes.
+    kills, in_work = campaign(tmp_path, "scripted", 8, beside=True)
+    assert kills >= 8
+    assert in_work >= 2
