@@ -138,3 +138,25 @@ async def test_a_handoff_cycle_stops_at_max_iter(kit: AgentKit) -> None:
         "ping/infer#1",
         "pong/infer#1",
     ]
+
+
+async def test_an_input_filter_that_splits_a_tool_pair_is_a_clear_error(kit: AgentKit) -> None:
+    billing = Agent("billing", "Bills.", ScriptedModel(["never"]))
+
+    def drop_results(messages: list[Message]) -> list[Message]:
+        return [m for m in messages if m.role != "tool"]
+
+    triage = Agent(
+        "triage",
+        "Route.",
+        ScriptedModel([transfer("billing")]),
+        handoffs=[Handoff(billing, input_filter=drop_results)],
+    )
+    network = Network("support", [triage], lambda r: triage if r.call_count == 0 else None)
+    with pytest.raises(RunFailedError, match="ConfigError") as caught:
+        await kit.run_network(network, "Question?")
+    assert "the conversation given to 'billing' is not whole" in str(caught.value)
+    assert "the conversation ends with unanswered calls: transfer_to_billing (t1)" in str(
+        caught.value
+    )
+    assert billing.model.requests == []  # type: ignore[attr-defined]
