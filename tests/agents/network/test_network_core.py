@@ -144,10 +144,13 @@ async def test_replay_never_calls_the_router_and_rebuilds_the_same_state(
     ran: list[str] = []
     network = build(router_calls, ran)
 
+    seen: list[tuple[Usage, float | None, int]] = []
+
     @kit.function(id="beside")
     async def beside(ctx: Context) -> NetworkResult[Notes]:
         await ctx.step.run("before", lambda: "x")
         result = await network.run("Write.", ctx=ctx)
+        seen.append((result.usage, result.cost_usd, len(result.decisions)))
         await ctx.step.sleep("pause", 10)
         await ctx.step.run("after", lambda: "y")
         return result
@@ -162,6 +165,9 @@ async def test_replay_never_calls_the_router_and_rebuilds_the_same_state(
     assert ran == ["add_fact steps are journaled", "write"]
     assert result.state == Notes(topic="agents", facts=["steps are journaled"], draft="Durable.")
     assert [s.key for s in kit.journal(handle.id)] == [*first, "after"]
+    # Usage and cost come from the stored completions: the same right after the replay.
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert seen[0][0] == Usage(input_tokens=40, output_tokens=20)
 
 
 async def test_journaled_agent_missing_from_the_network_is_non_determinism(
