@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
@@ -19,7 +21,7 @@ from agentkit import (
     StateConflictError,
     tool,
 )
-from agentkit.models import ScriptedModel
+from agentkit.models import Message, ModelRequest, ScriptedModel
 from tests.agents.conftest import call, calls, drain
 
 
@@ -28,6 +30,18 @@ class Board(BaseModel):
     right: list[str] = []
     shared: str = ""
     count: int = Field(default=0, ge=0)
+
+
+class SlowScriptedModel(ScriptedModel):
+    """A ScriptedModel whose answers take a seeded random while, like a provider's."""
+
+    def __init__(self, rng: random.Random, responses: list[Any]) -> None:
+        super().__init__(responses)
+        self.rng = rng
+
+    async def call(self, request: ModelRequest, *, on_event: Any = None) -> Any:
+        await asyncio.sleep(self.rng.uniform(0, 0.003))
+        return await super().call(request, on_event=on_event)
 
 
 def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False) -> Network[Board]:
@@ -55,7 +69,8 @@ def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False)
         return f"right holds {board.right} and sees left {board.left}"
 
     def worker(name: str, tool_name: str, tool_fn: object) -> Agent[str]:
-        script = ScriptedModel(
+        script = SlowScriptedModel(
+            rng,
             [
                 calls(
                     call(tool_name, {"item": "a"}, f"{name}1"),
@@ -63,7 +78,7 @@ def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False)
                 ),
                 ScriptedModel.tool_call(tool_name, {"item": "c"}, id=f"{name}3"),
                 f"{name} done",
-            ]
+            ],
         )
         return Agent(name, f"You are {name}.", script, [tool_fn], state_type=Board)  # type: ignore[list-item]
 
@@ -76,45 +91,55 @@ def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False)
     return Network("pair", [left, right], router, state=Board())
 
 
-@pytest.mark.parametrize("seed", range(6))
-async def test_same_state_and_conversation_for_every_interleaving(
-    kit: AgentKit, clock: ManualClock, seed: int
-) -> None:
-    ran: list[str] = []
-    network = parallel_network(random.Random(seed), ran)
-    outcomes: list[tuple[Board, list[str]]] = []
+async def test_same_state_and_conversation_for_every_interleaving() -> None:
+    """Ten seeds of model and tool latencies: the branches interleave differently each time."""
+    from agentkit.store import InMemoryStore
 
-    @kit.function(id="pair")
-    async def pair(ctx: Context) -> bool:
-        result = await network.run("Fill the board.", ctx=ctx)
-        assert isinstance(result.state, Board)
-        outcomes.append((result.state, [m.model_dump_json() for m in result.messages]))
-        await ctx.step.sleep("pause", 5)
-        return True
+    results: set[tuple[str, tuple[str, ...]]] = set()
+    orders: set[tuple[str, ...]] = set()
+    for seed in range(10):
+        clock = ManualClock()
+        kit = AgentKit(store=InMemoryStore(), clock=clock)
+        ran: list[str] = []
+        network = parallel_network(random.Random(seed), ran)
+        outcomes: list[tuple[str, tuple[str, ...]]] = []
 
-    await kit.start(pair)
-    await drain(kit)
-    clock.advance(6)
-    await drain(kit)  # replayed from the journal
-    [(live_state, live_messages), (replayed_state, replayed_messages)] = outcomes
-    assert live_state == Board(left=["a", "b", "c"], right=["a", "b", "c"])
-    assert replayed_state == live_state
-    assert replayed_messages == live_messages
+        @kit.function(id="pair")
+        async def pair(ctx: Context) -> bool:
+            result = await network.run("Fill the board.", ctx=ctx)  # noqa: B023
+            assert isinstance(result.state, Board)
+            messages = tuple(m.model_dump_json() for m in result.messages)
+            outcomes.append((result.state.model_dump_json(), messages))  # noqa: B023
+            await ctx.step.sleep("pause", 5)
+            return True
+
+        await kit.start(pair)
+        await drain(kit)
+        clock.advance(6)
+        await drain(kit)  # replayed from the journal
+        kit.close()
+        [live, replayed] = outcomes
+        assert replayed == live
+        results.add(live)
+        orders.add(tuple(ran))
+    assert len(orders) > 1  # the seeds did change the interleaving...
+    [(state, messages)] = results  # ...and never the outcome
+    assert Board.model_validate_json(state) == Board(left=["a", "b", "c"], right=["a", "b", "c"])
     # Each agent saw the state as it was when the group started, plus its own changes.
-    tool_texts = [m.parts[0].content for m in map(_load, live_messages) if m.role == "tool"]  # type: ignore[union-attr]
+    tool_texts = [
+        part.content  # type: ignore[union-attr]
+        for m in map(Message.model_validate_json, messages)
+        if m.role == "tool"
+        for part in m.parts
+    ]
     assert tool_texts == [
         "left holds ['a'] and sees right []",
+        "left holds ['a', 'b'] and sees right []",
         "left holds ['a', 'b', 'c'] and sees right []",
         "right holds ['a'] and sees left []",
+        "right holds ['a', 'b'] and sees left []",
         "right holds ['a', 'b', 'c'] and sees left []",
     ]
-    assert sorted(ran) == sorted([f"{side} {item}" for side in ("left", "right") for item in "abc"])
-
-
-def _load(raw: str):  # type: ignore[no-untyped-def]
-    from agentkit.models import Message
-
-    return Message.model_validate_json(raw)
 
 
 async def test_concurrent_agents_writing_one_field_is_a_clear_error(kit: AgentKit) -> None:
