@@ -78,12 +78,16 @@ def call(name: str, args: dict[str, object]) -> ModelResponse:
 
 
 def select(*names: str) -> ModelResponse:
-    parts = [
-        ToolCallPart.from_arguments(f"route_{n}", "select_agent", {"name": n, "reason": "next"})
-        for n in names
-    ]
     return ModelResponse(
-        message=Message(role="assistant", parts=parts),
+        message=Message(
+            role="assistant",
+            parts=[
+                ToolCallPart.from_arguments(
+                    f"route_{n}", "select_agent", {"name": n, "reason": "next"}
+                )
+                for n in names
+            ],
+        ),
         finish_reason="tool_calls",
         usage=Usage(input_tokens=120, output_tokens=12),
         model="scripted",
@@ -155,6 +159,7 @@ async def main() -> str:
     result = await handle.result()
     for decision in result.decisions:
         print(f"route #{decision.call}: {', '.join(decision.agents) or 'done'}")
+    assert isinstance(result.state, Research)
     print(result.state.model_dump_json())
     print(result.output)
     print(f"{result.model_calls} model calls, {result.usage.total_tokens} tokens")
