@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from agentkit import (
@@ -14,6 +15,7 @@ from agentkit import (
     Network,
     RouterInput,
     RoutingAgent,
+    RunFailedError,
     tool,
 )
 from agentkit.models import ModelRequest, ModelResponse, ScriptedModel, ToolCallPart, Usage
@@ -166,3 +168,28 @@ async def test_routing_model_sees_the_request_with_tools_required(kit: AgentKit)
     assert result.runs == []
     assert [t.name for t in seen[0].tools] == ["select_agent", "done"]
     assert seen[0].tool_choice == "required"
+
+
+async def test_a_routing_model_that_never_names_an_agent_fails_after_max_iter(
+    kit: AgentKit,
+) -> None:
+    _, writer = agents()
+    confused = ScriptedModel(
+        lambda request: ScriptedModel.tool_call("select_agent", {"name": "nobody", "reason": "?"})
+    )
+    network = Network("desk", [writer], RoutingAgent(confused, max_iter=2))
+    with pytest.raises(RunFailedError, match="RouterError") as caught:
+        await kit.run_network(network, "Hm.")
+    assert "routing agent 'router' of network 'desk' made 2 model call(s) without naming" in (
+        str(caught.value)
+    )
+    assert len(confused.requests) == 2
+
+
+async def test_a_hybrid_router_must_declare_its_routing_agent(kit: AgentKit) -> None:
+    _, writer = agents()
+    stray = RoutingAgent(ScriptedModel([]), name="stray")
+    network = Network("desk", [writer], lambda r: stray)
+    with pytest.raises(RunFailedError, match="RouterError") as caught:
+        await kit.run_network(network, "Hm.")
+    assert "returned routing agent 'stray', which the network does not know" in str(caught.value)
