@@ -86,7 +86,8 @@ class RouterInput:
     Attributes:
         network: The network.
         input: The network's input messages.
-        state: The shared state (read it; tools change it).
+        state: The shared state, your model (None without one); typed ``Any`` so
+            that a router reads its fields without a cast. Read it; tools change it.
         call_count: How many routing calls came before this one.
         last_result: The result of the agent that ran last (None before the first).
         results: Every agent run so far, as ``(agent name, result)`` in order.
@@ -95,7 +96,7 @@ class RouterInput:
 
     network: Network[Any]
     input: list[Message]
-    state: BaseModel | None
+    state: Any
     call_count: int
     last_result: AgentResult[Any] | None
     results: list[tuple[str, AgentResult[Any]]]
