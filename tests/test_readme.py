@@ -29,6 +29,7 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 PLACEHOLDERS = {
     "A durable function": [{"search_web", "read", "publish"}, set()],
     "Agents and tools": [{"archive", "mailer", "summarize"}],
+    "Networks": [{"fetch_sources"}],
     "Model calls": [{"print_delta"}],
     "Memory": [{"model", "small_model"}],
 }

@@ -1,4 +1,4 @@
-"""The agent layer: `Agent`, tools, approval gates, agents as runs.
+"""The agent layer: `Agent`, tools, approval gates, agents as runs, networks.
 
 Built only on the public step API of `agentkit.durable` and on
 `agentkit.models`. Names load on first use, so that a process that only
@@ -28,6 +28,23 @@ _LAZY = {
     "tool": "agentkit.agents._tool",
     "DurableFunctionTool": "agentkit.agents._function_tool",
     "function_as_tool": "agentkit.agents._function_tool",
+    "Network": "agentkit.agents._network",
+    "AgentRun": "agentkit.agents._network_result",
+    "NetworkMaxIterations": "agentkit.agents._network_result",
+    "NetworkResult": "agentkit.agents._network_result",
+    "network_function": "agentkit.agents._network_run",
+    "run_network": "agentkit.agents._network_run",
+    "start_network": "agentkit.agents._network_run",
+    "NetworkTool": "agentkit.agents._network_tool",
+    "Route": "agentkit.agents._router",
+    "RouterError": "agentkit.agents._router",
+    "RouterInput": "agentkit.agents._router",
+    "RoutingDecision": "agentkit.agents._router",
+    "RoutingAgent": "agentkit.agents._routing_agent",
+    "StateConflictError": "agentkit.agents._state",
+    "StateValidationError": "agentkit.agents._state",
+    "StreamDelta": "agentkit.agents._stream",
+    "Handoff": "agentkit.agents._handoff",
 }
 
 if TYPE_CHECKING:
@@ -40,8 +57,17 @@ if TYPE_CHECKING:
     )
     from agentkit.agents._approval import ApprovalDecision
     from agentkit.agents._function_tool import DurableFunctionTool, function_as_tool
+    from agentkit.agents._handoff import Handoff
     from agentkit.agents._history import AgentTurn, HistoryProcessor
+    from agentkit.agents._network import Network
+    from agentkit.agents._network_result import AgentRun, NetworkMaxIterations, NetworkResult
+    from agentkit.agents._network_run import network_function, run_network, start_network
+    from agentkit.agents._network_tool import NetworkTool
+    from agentkit.agents._router import Route, RouterError, RouterInput, RoutingDecision
+    from agentkit.agents._routing_agent import RoutingAgent
     from agentkit.agents._run import agent_function, run_agent, start_agent
+    from agentkit.agents._state import StateConflictError, StateValidationError
+    from agentkit.agents._stream import StreamDelta
     from agentkit.agents._tool import FunctionTool, Tool, ToolRetry, tool
 
 
@@ -60,18 +86,35 @@ __all__ = [
     "AgentHooks",
     "AgentKit",
     "AgentResult",
+    "AgentRun",
     "AgentTurn",
     "ApprovalDecision",
     "DurableFunctionTool",
     "FunctionTool",
+    "Handoff",
     "HistoryProcessor",
     "MaxIterationsExceeded",
+    "Network",
+    "NetworkMaxIterations",
+    "NetworkResult",
+    "NetworkTool",
     "OutputValidationError",
+    "Route",
+    "RouterError",
+    "RouterInput",
+    "RoutingAgent",
+    "RoutingDecision",
+    "StateConflictError",
+    "StateValidationError",
+    "StreamDelta",
     "Tool",
     "ToolRetry",
     "agent_function",
     "function_as_tool",
+    "network_function",
     "run_agent",
+    "run_network",
     "start_agent",
+    "start_network",
     "tool",
 ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel
 
+from agentkit.agents._handoff import handoff_tools
 from agentkit.agents._history import HistoryProcessor, history_processors
 from agentkit.agents._output import OutputSpec
 from agentkit.agents._tool import FunctionTool, OnApprovalTimeout, Tool
@@ -59,6 +60,7 @@ class AgentResult(BaseModel, Generic[OutputT]):
         cost_usd: USD of every stored attempt of these model calls, failed
             attempts and retries included; None when no attempt had a known price.
         model_calls: How many times the model was called (infer steps).
+        handoff: The agent the model transferred the conversation to, if any.
     """
 
     output: OutputT
@@ -68,6 +70,7 @@ class AgentResult(BaseModel, Generic[OutputT]):
     usage: Usage
     cost_usd: float | None
     model_calls: int
+    handoff: str | None = None
 
 
 class OnStart(Protocol):
@@ -179,6 +182,11 @@ class Agent(Generic[OutputT]):
         history: History processors (callables over the message list, see
             `agentkit.agents.AgentTurn`), applied in order before every model
             call; they shape what the model sees, never what the run keeps.
+            In a network, ``"full"`` (default) or ``"own"`` says what of the
+            network's conversation the agent starts from.
+        handoffs: Agents (or `Handoff` objects) the model may transfer the
+            conversation to with ``transfer_to_<name>`` tools; the run ends
+            after a transfer, with `AgentResult.handoff` naming the target.
     """
 
     @overload
@@ -200,6 +208,7 @@ class Agent(Generic[OutputT]):
         temperature: float | None = ...,
         max_tokens: int | None = ...,
         history: HistoryProcessor | Sequence[HistoryProcessor] | None = ...,
+        handoffs: Sequence[Any] = ...,
     ) -> None: ...
     @overload
     def __init__(
@@ -220,6 +229,7 @@ class Agent(Generic[OutputT]):
         temperature: float | None = ...,
         max_tokens: int | None = ...,
         history: HistoryProcessor | Sequence[HistoryProcessor] | None = ...,
+        handoffs: Sequence[Any] = ...,
     ) -> None: ...
 
     def __init__(
@@ -240,6 +250,7 @@ class Agent(Generic[OutputT]):
         temperature: float | None = None,
         max_tokens: int | None = None,
         history: HistoryProcessor | Sequence[HistoryProcessor] | None = None,
+        handoffs: Sequence[Any] = (),
     ) -> None:
         if not _NAME.match(name):
             raise ConfigError(
@@ -265,7 +276,8 @@ class Agent(Generic[OutputT]):
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.history = history_processors(name, history)
-        self.bound_tools = _bind(self.tools, state_type, name)
+        self.handoffs = handoff_tools(name, handoffs)
+        self.bound_tools = _bind([*self.tools, *self.handoffs], state_type, name)
         if tool_choice not in (None, "auto", "none", "required") and (
             tool_choice not in self.bound_tools
         ):
@@ -280,6 +292,14 @@ class Agent(Generic[OutputT]):
 
     def __repr__(self) -> str:
         return f"<Agent {self.name!r}>"
+
+    def add_handoffs(self, *targets: Any) -> None:
+        """Add transfer targets after construction (agents that hand off to each other)."""
+        for each in handoff_tools(self.name, targets):
+            if each.name in self.bound_tools:
+                raise ConfigError(f"agent {self.name!r} has two tools named {each.name!r}")
+            self.handoffs.append(each)
+            self.bound_tools[each.name] = each
 
     def system_prompt(self, state: Any) -> str:
         """The system prompt for ``state``."""

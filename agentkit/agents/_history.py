@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from agentkit.errors import ConfigError
 from agentkit.models import Message, ToolCallPart, ToolResultPart
@@ -43,6 +43,7 @@ __all__ = [
     "apply_history",
     "check_tool_pairs",
     "history_processors",
+    "history_scope",
 ]
 
 
@@ -70,8 +71,15 @@ class AgentTurn:
 HistoryProcessor: TypeAlias = (
     Callable[[list[Message]], list[Message] | Awaitable[list[Message]]]
     | Callable[[AgentTurn, list[Message]], list[Message] | Awaitable[list[Message]]]
+    | Literal["full", "own"]
 )
-"""A callable over the message list, optionally taking the `AgentTurn` first."""
+"""A callable over the message list, optionally taking the `AgentTurn` first; or a scope.
+
+The scopes say what of a network's conversation the agent starts from:
+``"full"`` (the default) every earlier agent's turns, ``"own"`` the input and
+its own earlier turns only. Outside a network both mean everything.
+"""
+HISTORY_SCOPES = ("full", "own")
 
 
 def _arity(processor: Callable[..., Any]) -> int:
@@ -93,8 +101,12 @@ def _name(processor: Any) -> str:
     return getattr(processor, "__qualname__", None) or type(processor).__qualname__
 
 
-def history_processors(agent_name: str, history: Any) -> tuple[Callable[..., Any], ...]:
-    """Validate an agent's ``history`` argument into a tuple of processors."""
+def history_processors(agent_name: str, history: Any) -> tuple[Callable[..., Any] | str, ...]:
+    """Validate an agent's ``history`` argument into a tuple of processors.
+
+    The strings ``"full"`` and ``"own"`` are kept as they are: they say what of
+    a network's conversation the agent sees (see `history_scope`).
+    """
     if history is None:
         return ()
     items = (
@@ -102,8 +114,16 @@ def history_processors(agent_name: str, history: Any) -> tuple[Callable[..., Any
         if isinstance(history, Sequence) and not isinstance(history, str)
         else [history]
     )
-    out: list[Callable[..., Any]] = []
+    out: list[Callable[..., Any] | str] = []
     for item in items:
+        if isinstance(item, str):
+            if item not in HISTORY_SCOPES:
+                raise ConfigError(
+                    f"agent {agent_name!r}: history {item!r} is not one of "
+                    f"{', '.join(map(repr, HISTORY_SCOPES))} or a callable"
+                )
+            out.append(item)
+            continue
         if not callable(item):
             raise ConfigError(
                 f"agent {agent_name!r}: history entries must be callables over the "
@@ -118,11 +138,22 @@ def history_processors(agent_name: str, history: Any) -> tuple[Callable[..., Any
     return tuple(out)
 
 
+def history_scope(processors: Sequence[Callable[..., Any] | str]) -> str:
+    """``"own"`` when an agent sees only its own turns of a network, else ``"full"``."""
+    return "own" if "own" in processors else "full"
+
+
 async def apply_history(
-    processors: Sequence[Callable[..., Any]], turn: AgentTurn, messages: list[Message]
+    processors: Sequence[Callable[..., Any] | str], turn: AgentTurn, messages: list[Message]
 ) -> list[Message]:
-    """Run ``processors`` in order over ``messages`` and check each result."""
+    """Run ``processors`` in order over ``messages`` and check each result.
+
+    The scope strings (``"full"``, ``"own"``) are a network's business: the
+    network chooses the messages an agent starts from, so here they change nothing.
+    """
     for processor in processors:
+        if isinstance(processor, str):
+            continue
         outcome = (
             processor(list(messages)) if _arity(processor) == 1 else processor(turn, list(messages))
         )

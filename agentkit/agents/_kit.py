@@ -1,9 +1,10 @@
 """The kit users import from `agentkit`: the engine's kit plus what agents add.
 
-The engine (`agentkit.durable`) knows nothing about agents, so the two
-conveniences that mention them live here: ``kit.run_agent(...)`` and
-``fn.as_tool()`` on the functions this kit registers. This module imports only
-the engine; the rest of the agent layer loads when one of them is called.
+The engine (`agentkit.durable`) knows nothing about agents, so the
+conveniences that mention them live here: ``kit.run_agent(...)``,
+``kit.run_network(...)`` and ``fn.as_tool()`` on the functions this kit
+registers. This module imports only the engine; the rest of the agent layer
+loads when one of them is called.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
     from agentkit.agents._agent import Agent, AgentInput, AgentResult
     from agentkit.agents._function_tool import DurableFunctionTool
+    from agentkit.agents._network import Network
+    from agentkit.agents._network_result import NetworkResult
     from agentkit.agents._threads import Threads
 
 __all__ = ["AgentFunction", "AgentKit"]
@@ -114,3 +117,16 @@ class AgentKit(EngineKit):
                 agent, input, state=state, idempotency_key=idempotency_key, thread=thread
             )
         )
+
+    async def run_network(
+        self,
+        network: Network[Any],
+        input: AgentInput,
+        *,
+        state: BaseModel | None = None,
+        idempotency_key: str | None = None,
+    ) -> NetworkResult[Any]:
+        """Run ``network`` as its own durable run (function ``network:{name}``) until it ends."""
+        from agentkit.agents._network_run import run_network
+
+        return await run_network(self, network, input, state=state, idempotency_key=idempotency_key)

@@ -25,8 +25,10 @@ from agentkit.agents._agent import (
     MaxIterationsExceeded,
     OutputValidationError,
 )
+from agentkit.agents._handoff import HandoffTool
 from agentkit.agents._history import AgentTurn, apply_history
 from agentkit.agents._schema import describe_validation_error
+from agentkit.agents._stream import stream_for
 from agentkit.agents._threads import ThreadHistory, load_history, save_turn
 from agentkit.agents._tool_calls import ToolTurn, cut_off_results
 from agentkit.models import (
@@ -98,6 +100,7 @@ class _Loop:
         self.infer_keys: list[str] = []
         self.tool_choice = agent.tool_choice
         self.output_retries = agent.output_retries
+        self.handoff: str | None = None
 
     def conversation(self) -> list[Message]:
         """The system prompt (for the state as it is now), the thread's messages, this turn's."""
@@ -124,8 +127,10 @@ class _Loop:
     async def infer(self) -> ModelResponse:
         step_id = f"{self.agent.name}/infer"
         request = await self.request()
-        self.infer_keys.append(next_step_key(self.ctx, step_id))
-        response = await self.ctx.step.infer(step_id, self.agent.model, request)
+        key = next_step_key(self.ctx, step_id)
+        self.infer_keys.append(key)
+        stream = stream_for(self.agent.name, key)  # set by a network run's stream=
+        response = await self.ctx.step.infer(step_id, self.agent.model, request, stream=stream)
         self.messages.append(response.message)
         await _call_hook(self.agent.hooks.on_response, self.ctx, self.agent, response)
         return response
@@ -137,11 +142,33 @@ class _Loop:
             results = cut_off_results(calls, self.agent.max_tokens)
         else:
             results = await self.turn.run(calls)
+        results = self.transfers(calls, results)
         self.tool_calls.extend(calls)
         self.tool_results.extend(results)
         self.messages.append(Message(role="tool", parts=list(results)))
         if self.tool_choice not in (None, "none"):
             self.tool_choice = "auto"
+
+    def transfers(
+        self, calls: list[ToolCallPart], results: list[ToolResultPart]
+    ) -> list[ToolResultPart]:
+        """Note the first handoff of a reply; refuse the others (pure: replays the same)."""
+        out = list(results)
+        for index, (call, result) in enumerate(zip(calls, results, strict=True)):
+            tool = self.agent.bound_tools.get(call.name)
+            if not isinstance(tool, HandoffTool) or result.is_error:
+                continue
+            if self.handoff is None:
+                self.handoff = tool.handoff.name
+            else:
+                out[index] = result.model_copy(
+                    update={
+                        "content": f"Error: only one transfer per reply; the conversation "
+                        f"goes to {self.handoff}.",
+                        "is_error": True,
+                    }
+                )
+        return out
 
     def final_output(self) -> tuple[bool, Any]:
         """(True, output) for a final answer; (False, None) after asking for a correction."""
@@ -169,6 +196,7 @@ class _Loop:
             usage=usage,
             cost_usd=cost,
             model_calls=len(self.infer_keys),
+            handoff=self.handoff,
         )
         return result
 
@@ -190,7 +218,13 @@ async def run_loop(
         response = await loop.infer()
         if response.tool_calls:
             await loop.run_tools(response)
-            continue
+            if loop.handoff is None:
+                continue
+            result = loop.result(f"Transferred to {loop.handoff}.")
+            if thread is not None:
+                await save_turn(ctx, f"{agent.name}/thread/save", thread, loop.messages)
+            await _call_hook(agent.hooks.on_finish, ctx, agent, result)
+            return result
         done, output = loop.final_output()
         if done:
             result = loop.result(output)

@@ -27,6 +27,7 @@ from agentkit.agents._schema import (
     parse_docstring,
     signature_of,
 )
+from agentkit.agents._state import apply_patch, diff_state, patched_state
 from agentkit.durable import Context, RetryPolicy
 from agentkit.errors import AgentkitError, ConfigError, NonRetriableError, StepSerializationError
 from agentkit.models import ToolSpec
@@ -255,10 +256,13 @@ class FunctionTool(Tool):
         outcome: dict[str, Any] = await steps.run(
             invocation.step_id, body.run_with_state, invocation.arguments
         )
-        if invocation.state is not None:
-            restored = type(invocation.state).model_validate(outcome["state"])
-            for field in type(invocation.state).model_fields:
-                setattr(invocation.state, field, getattr(restored, field))
+        state = invocation.state
+        if state is not None:
+            if "patch" in outcome:
+                patch = outcome["patch"]
+            else:  # journaled before patches: the whole state after the call
+                patch = diff_state(state, type(state).model_validate(outcome["state"]))
+            apply_patch(state, patch, f"tool {self.name!r}")
         return str(outcome["content"])
 
 
@@ -285,13 +289,13 @@ class _Body:
         self.tool = tool
         self.invocation = invocation
 
-    async def run(self, arguments: dict[str, Any]) -> str:
+    async def run(self, arguments: dict[str, Any], state: BaseModel | None = None) -> str:
         tool, invocation = self.tool, self.invocation
         kwargs = dict(invocation.kwargs)
         for name in tool.context_params:
             kwargs[name] = invocation.ctx
         if tool.state_param is not None:
-            kwargs[tool.state_param] = invocation.state
+            kwargs[tool.state_param] = state
         try:
             value = await self._call(kwargs)
         except ToolRetry as exc:
@@ -299,12 +303,19 @@ class _Body:
         return render_result(value, tool.result_adapter, f"tool {tool.name!r}")
 
     async def run_with_state(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        content = await self.run(arguments)
+        """The result and the state patch the call made (see `agentkit.agents._state`).
+
+        The body works on a copy; the patched state is validated here, so a
+        call that would leave an invalid state fails as a step and changes nothing.
+        """
         state = self.invocation.state
-        return {
-            "content": content,
-            "state": None if state is None else state.model_dump(mode="json"),
-        }
+        if state is None:
+            return {"content": await self.run(arguments), "patch": {}}
+        work = state.model_copy(deep=True)
+        content = await self.run(arguments, work)
+        patch = diff_state(state, work)
+        patched_state(state, patch, f"tool {self.tool.name!r}")
+        return {"content": content, "patch": patch}
 
     async def _call(self, kwargs: dict[str, Any]) -> Any:
         fn, timeout = self.tool.fn, self.tool.timeout

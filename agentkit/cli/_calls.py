@@ -182,7 +182,7 @@ def _step_result(step: StepRecord) -> str:
         return f"child run {step.wait_ref}" if step.kind == "invoke" else "waiting"
     value = json.loads(step.output) if step.output is not None else None
     if isinstance(value, dict) and "content" in value and step.kind == "run":
-        value = value["content"]  # a tool that takes the state journals {content, state}
+        value = value["content"]  # a tool that takes the state journals {content, patch}
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 

@@ -68,6 +68,10 @@ async def test_processor_that_drops_a_tool_call_is_named(kit: AgentKit) -> None:
 def test_bad_history_argument_is_a_config_error() -> None:
     model = ScriptedModel([])
     with pytest.raises(ConfigError, match=r"history entries must be callables"):
-        Agent("a", "s", model, history=["full"])  # type: ignore[list-item]
+        Agent("a", "s", model, history=[42])  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match=r"history 'last' is not one of 'full', 'own'"):
+        Agent("a", "s", model, history=["last"])  # type: ignore[list-item]
+    # The network scopes are accepted; outside a network they change nothing.
+    assert Agent("a", "s", model, history=["own"]).history == ("own",)
     with pytest.raises(ConfigError, match=r"must take \(messages\) or \(turn, messages\)"):
         Agent("a", "s", model, history=[lambda a, b, c: a])  # type: ignore[list-item]

@@ -312,8 +312,8 @@ async def test_state_changed_by_tools_is_journaled_and_restored_on_replay(
     assert model.requests[0].tools[0].parameters["properties"] == {"item": {"type": "string"}}
     outputs = [s.output for s in kit.journal(handle.id) if s.kind == "run"]
     assert outputs == [
-        '{"content":"1 item(s)","state":{"items":["tea"]}}',
-        '{"content":"2 item(s)","state":{"items":["tea","jam"]}}',
+        '{"content":"1 item(s)","patch":{"items":["tea"]}}',
+        '{"content":"2 item(s)","patch":{"items":["tea","jam"]}}',
     ]
 
 
