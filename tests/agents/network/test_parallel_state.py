@@ -27,7 +27,7 @@ from tests.agents.conftest import call, calls, drain
 class Board(BaseModel):
     left: list[str] = []
     right: list[str] = []
-    shared: str = ""
+    common: str = ""
     count: int = Field(default=0, ge=0)
 
 
@@ -54,7 +54,7 @@ def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False)
         ran.append(f"left {item}")
         board.left.append(item)
         if clash:
-            board.shared = "left"
+            board.common = "left"
         return f"left holds {board.left} and sees right {board.right}"
 
     @tool
@@ -64,7 +64,7 @@ def parallel_network(rng: random.Random, ran: list[str], *, clash: bool = False)
         ran.append(f"right {item}")
         board.right.append(item)
         if clash:
-            board.shared = "right"
+            board.common = "right"
         return f"right holds {board.right} and sees left {board.left}"
 
     def worker(name: str, tool_name: str, tool_fn: object) -> Agent[str]:
@@ -146,7 +146,7 @@ async def test_concurrent_agents_writing_one_field_is_a_clear_error(kit: AgentKi
     with pytest.raises(RunFailedError, match="StateConflictError") as caught:
         await kit.run_network(network, "Clash.")
     message = str(caught.value)
-    assert "ran concurrently and both wrote state field 'shared'" in message
+    assert "ran concurrently and both wrote state field 'common'" in message
     assert "'lefty'" in message and "'righty'" in message
     assert StateConflictError.__name__ in message
 
