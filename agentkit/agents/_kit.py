@@ -125,8 +125,14 @@ class AgentKit(EngineKit):
         *,
         state: BaseModel | None = None,
         idempotency_key: str | None = None,
+        thread: str | None = None,
     ) -> NetworkResult[Any]:
-        """Run ``network`` as its own durable run (function ``network:{name}``) until it ends."""
+        """Run ``network`` as its own durable run (function ``network:{name}``) until it ends.
+
+        With ``thread``, the run loads that thread and appends its turn to it.
+        """
         from agentkit.agents._network_run import run_network
 
-        return await run_network(self, network, input, state=state, idempotency_key=idempotency_key)
+        return await run_network(
+            self, network, input, state=state, idempotency_key=idempotency_key, thread=thread
+        )

@@ -28,7 +28,9 @@ from agentkit.agents._network_result import NetworkResult
 from agentkit.agents._router import CodeRouter, Member
 from agentkit.agents._routing_agent import RoutingAgent
 from agentkit.agents._stream import StreamCallback, reset_stream, use_stream
+from agentkit.agents._threads import load_history, save_turn
 from agentkit.errors import ConfigError
+from agentkit.models import Message
 
 if TYPE_CHECKING:
     from agentkit.agents._network_tool import NetworkTool
@@ -139,6 +141,7 @@ class Network(Generic[StateT]):
         ctx: Context,
         state: StateT | None = None,
         stream: StreamCallback | None = None,
+        thread: str | None = None,
     ) -> NetworkResult[StateT]:
         """Run the network inside a durable function and return its result.
 
@@ -147,6 +150,11 @@ class Network(Generic[StateT]):
             ctx: The durable function's context.
             state: The shared state (default: a copy of the network's ``state``).
             stream: Receives every model call's deltas as `StreamDelta`.
+            thread: A thread id: its messages come before ``input`` in the
+                network's conversation (loaded by the step
+                ``{name}/thread/load``), and the input with every agent's new
+                messages is appended to it at the end (one step,
+                ``{name}/thread/save``), exactly once across crashes.
 
         Raises:
             NetworkMaxIterations: more than ``max_iter`` agent turns.
@@ -168,7 +176,16 @@ class Network(Generic[StateT]):
         token = use_stream(stream) if stream is not None else None
         self._running.add(ctx.run_id)
         try:
-            return await NetworkRun(self, ctx, state, input_messages(input)).run()
+            history: list[Message] = []
+            if thread is not None:
+                history = (await load_history(ctx, f"{self.name}/thread/load", thread)).messages
+            new = input_messages(input)
+            network_run = NetworkRun(self, ctx, state, history + new)
+            result = await network_run.run()
+            if thread is not None:
+                produced = [m for _, messages in network_run.turns for m in messages]
+                await save_turn(ctx, f"{self.name}/thread/save", thread, new + produced)
+            return result
         finally:
             self._running.discard(ctx.run_id)
             if token is not None:

@@ -42,8 +42,8 @@ def network_function(
             )
         return existing
 
-    async def run(ctx: Context, input: Any, state: Any = None) -> Any:
-        return await network.run(input, ctx=ctx, state=state)
+    async def run(ctx: Context, input: Any, state: Any = None, thread: str | None = None) -> Any:
+        return await network.run(input, ctx=ctx, state=state, thread=thread)
 
     state_type: Any = network.state_type or BaseModel
     result_type: Any = NetworkResult[state_type]
@@ -51,6 +51,7 @@ def network_function(
         "ctx": Context,
         "input": AgentInput,
         "state": state_type | None,
+        "thread": str | None,
         "return": result_type,
     }
     run.__name__ = run.__qualname__ = f"network_{network.name}"
@@ -66,10 +67,16 @@ async def start_network(
     *,
     state: BaseModel | None = None,
     idempotency_key: str | None = None,
+    thread: str | None = None,
 ) -> RunHandle[NetworkResult[Any]]:
-    """Queue a run of ``network``; a worker executes it. Returns its handle at once."""
+    """Queue a run of ``network``; a worker executes it. Returns its handle at once.
+
+    With ``thread``, the run loads that thread and appends its turn to it.
+    """
     function = network_function(kit, network).options(idempotency_key=idempotency_key)
-    return await kit.start(function, input=input, state=state)
+    if thread is None:  # the input of thread-less runs stays what it always was
+        return await kit.start(function, input=input, state=state)
+    return await kit.start(function, input=input, state=state, thread=thread)
 
 
 async def run_network(
@@ -79,12 +86,17 @@ async def run_network(
     *,
     state: BaseModel | None = None,
     idempotency_key: str | None = None,
+    thread: str | None = None,
 ) -> NetworkResult[Any]:
     """Run ``network`` as its own durable run and execute it here until it ends.
+
+    With ``thread``, the run loads that thread and appends its turn to it.
 
     Raises:
         RunFailedError: the run failed (e.g. `NetworkMaxIterations`).
         RunCancelledError: the run was cancelled.
     """
-    handle = await start_network(kit, network, input, state=state, idempotency_key=idempotency_key)
+    handle = await start_network(
+        kit, network, input, state=state, idempotency_key=idempotency_key, thread=thread
+    )
     return await kit.drive(handle)
