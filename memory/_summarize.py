@@ -38,7 +38,7 @@ from agentkit.models._tokens import count_message_tokens
 
 if TYPE_CHECKING:
     from agentkit.agents import AgentTurn
-    from agentkit.models import FallbackModel, Model
+    from agentkit.models import Model
 
 __all__ = ["DEFAULT_SUMMARY_PROMPT", "SUMMARY_PREFIX", "Summarize"]
 
@@ -103,7 +103,7 @@ class Summarize:
 
     def __init__(
         self,
-        model: Model | FallbackModel,
+        model: Model,
         *,
         trigger_tokens: int,
         keep_last: int = 6,

@@ -27,7 +27,7 @@ from agentkit.models import Message, ModelResponse, ToolCallPart, ToolResultPart
 
 if TYPE_CHECKING:
     from agentkit.durable import Context
-    from agentkit.models import FallbackModel, Model
+    from agentkit.models import Model
 
 __all__ = [
     "Agent",
@@ -162,7 +162,7 @@ class Agent(Generic[OutputT]):
         name: Stable name; step keys are ``f"{name}/infer"``, ``f"{name}/tool/{tool}"``
             and ``f"{name}/approve/{tool}"``. Renaming an agent orphans its running runs.
         system: The system prompt, or a function of the state returning it.
-        model: A `Model` or a `FallbackModel`.
+        model: A `Model` (a `FallbackModel` is one).
         tools: `Tool` objects, or plain functions (wrapped with ``tool``).
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool's name. It
             applies until the model first calls a tool, then ``"auto"`` (a
@@ -194,7 +194,7 @@ class Agent(Generic[OutputT]):
         self: Agent[str],
         name: str,
         system: SystemPrompt,
-        model: Model | FallbackModel,
+        model: Model,
         tools: Sequence[Tool | Callable[..., Any]] = ...,
         *,
         tool_choice: str | None = ...,
@@ -215,7 +215,7 @@ class Agent(Generic[OutputT]):
         self: Agent[OutputT],
         name: str,
         system: SystemPrompt,
-        model: Model | FallbackModel,
+        model: Model,
         tools: Sequence[Tool | Callable[..., Any]] = ...,
         *,
         tool_choice: str | None = ...,
@@ -236,7 +236,7 @@ class Agent(Generic[OutputT]):
         self,
         name: str,
         system: SystemPrompt,
-        model: Model | FallbackModel,
+        model: Model,
         tools: Sequence[Tool | Callable[..., Any]] = (),
         *,
         tool_choice: str | None = None,

@@ -35,7 +35,7 @@ from agentkit.models import Message
 if TYPE_CHECKING:
     from agentkit.agents._network_tool import NetworkTool
     from agentkit.durable import Context
-    from agentkit.models import FallbackModel, Model
+    from agentkit.models import Model
 
 __all__ = ["Network"]
 
@@ -71,7 +71,7 @@ class Network(Generic[StateT]):
         *,
         state: StateT | None = None,
         max_iter: int = 10,
-        default_model: Model | FallbackModel | None = None,
+        default_model: Model | None = None,
         routing_agent: RoutingAgent | None = None,
         description: str | None = None,
     ) -> None:

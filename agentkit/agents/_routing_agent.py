@@ -21,7 +21,7 @@ from agentkit.models import Message, ModelRequest, ToolCallPart, ToolResultPart,
 if TYPE_CHECKING:
     from agentkit.agents._network import Network
     from agentkit.durable import Context
-    from agentkit.models import FallbackModel, Model
+    from agentkit.models import Model
 
 __all__ = ["RoutingAgent"]
 
@@ -69,7 +69,7 @@ class RoutingAgent:
 
     def __init__(
         self,
-        model: Model | FallbackModel | None = None,
+        model: Model | None = None,
         *,
         name: str = "router",
         instructions: str | None = None,

@@ -42,9 +42,9 @@ def load_model(spec: str) -> Any:
         }
         return classes[provider](name)
     model = load_object(spec, "MODEL")
-    from agentkit.models import FallbackModel, Model
+    from agentkit.models import Model
 
-    if not isinstance(model, Model | FallbackModel):
+    if not isinstance(model, Model):
         raise CLIError(f"{spec!r} is {type(model).__name__}, not a Model")
     return model
 
