@@ -13,9 +13,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 from agentkit import AgentKit
 from agentkit.store import InMemoryStore
+
+# The project's suites (evals/) are not installed: run from any folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evals.tau_bench import import_runs, load_trajectories, register, replay_all
 
 
