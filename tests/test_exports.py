@@ -9,6 +9,7 @@ import agentkit.agents
 import agentkit.durable
 import agentkit.memory
 import agentkit.store
+import agentkit.tools
 from tests.killing import run_process
 
 
@@ -136,6 +137,7 @@ def test_agents_exports() -> None:
         "OutputValidationError",
         "Tool",
         "ToolRetry",
+        "Toolset",
         "agent_function",
         "function_as_tool",
         "run_agent",
@@ -188,3 +190,22 @@ def test_memory_exports() -> None:
     assert agentkit.memory.Threads is type(
         agentkit.AgentKit(store=agentkit.store.InMemoryStore()).threads
     )
+
+
+def test_tools_exports() -> None:
+    assert agentkit.tools.__all__ == TOOLS_EXPORTS
+    for name in agentkit.tools.__all__:
+        assert getattr(agentkit.tools, name) is not None
+    assert agentkit.tools.Toolset is agentkit.agents.Toolset
+
+
+TOOLS_EXPORTS = [
+    "FileLimits",
+    "Limits",
+    "PathRefused",
+    "Toolset",
+    "Workspace",
+    "file_tools",
+    "python_tools",
+    "shell_tools",
+]

@@ -1,4 +1,24 @@
-"""Ready-made tools for agents (filesystem, shell, HTTP, search, code).
+"""Ready-made tools for agents: files, shell, Python, HTTP, web search, git, MCP.
 
-Installed as ``agentkit.tools``; the tools themselves arrive in later work.
+Installed as ``agentkit.tools``. Every tool is an ordinary `agentkit.agents.Tool`
+(each call one durable step) and every family comes as a `Toolset`, which an
+`Agent` takes as one item. Tools that change the world accept
+``needs_approval``; a `Toolset` can require approval for its whole group.
 """
+
+from agentkit.agents import Toolset
+from agentkit.tools._files import FileLimits, file_tools
+from agentkit.tools._process import Limits
+from agentkit.tools._shell import python_tools, shell_tools
+from agentkit.tools._workspace import PathRefused, Workspace
+
+__all__ = [
+    "FileLimits",
+    "Limits",
+    "PathRefused",
+    "Toolset",
+    "Workspace",
+    "file_tools",
+    "python_tools",
+    "shell_tools",
+]

@@ -26,6 +26,7 @@ _LAZY = {
     "Tool": "agentkit.agents._tool",
     "ToolRetry": "agentkit.agents._tool",
     "tool": "agentkit.agents._tool",
+    "Toolset": "agentkit.agents._toolset",
     "DurableFunctionTool": "agentkit.agents._function_tool",
     "function_as_tool": "agentkit.agents._function_tool",
 }
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from agentkit.agents._history import AgentTurn, HistoryProcessor
     from agentkit.agents._run import agent_function, run_agent, start_agent
     from agentkit.agents._tool import FunctionTool, Tool, ToolRetry, tool
+    from agentkit.agents._toolset import Toolset
 
 
 def __getattr__(name: str) -> Any:
@@ -69,6 +71,7 @@ __all__ = [
     "OutputValidationError",
     "Tool",
     "ToolRetry",
+    "Toolset",
     "agent_function",
     "function_as_tool",
     "run_agent",
