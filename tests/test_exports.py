@@ -202,6 +202,9 @@ def test_tools_exports() -> None:
 TOOLS_EXPORTS = [
     "FileLimits",
     "Limits",
+    "MCPTool",
+    "MCPToolError",
+    "MCPToolset",
     "PathRefused",
     "Toolset",
     "Workspace",

@@ -8,6 +8,7 @@ Installed as ``agentkit.tools``. Every tool is an ordinary `agentkit.agents.Tool
 
 from agentkit.agents import Toolset
 from agentkit.tools._files import FileLimits, file_tools
+from agentkit.tools._mcp import MCPTool, MCPToolError, MCPToolset
 from agentkit.tools._process import Limits
 from agentkit.tools._shell import python_tools, shell_tools
 from agentkit.tools._workspace import PathRefused, Workspace
@@ -15,6 +16,9 @@ from agentkit.tools._workspace import PathRefused, Workspace
 __all__ = [
     "FileLimits",
     "Limits",
+    "MCPTool",
+    "MCPToolError",
+    "MCPToolset",
     "PathRefused",
     "Toolset",
     "Workspace",
