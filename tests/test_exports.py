@@ -200,15 +200,25 @@ def test_tools_exports() -> None:
 
 
 TOOLS_EXPORTS = [
+    "BraveSearch",
+    "FakeSearch",
+    "FetchLimits",
     "FileLimits",
     "Limits",
     "MCPTool",
     "MCPToolError",
     "MCPToolset",
     "PathRefused",
+    "Resolver",
+    "SearchProvider",
+    "SearchResult",
+    "TavilySearch",
     "Toolset",
     "Workspace",
     "file_tools",
+    "html_to_text",
+    "http_tools",
     "python_tools",
+    "search_tools",
     "shell_tools",
 ]
