@@ -1,6 +1,6 @@
 """HTML to readable text for the fetch tool: trafilatura against markdownify.
 
-Prints, for the article fixture (tests/fixtures/html/article.html), how much of
+Prints, for the article fixture (tests/tools/pages/article.synthetic.html), how much of
 the article each library keeps, how much boilerplate (navigation, sidebar,
 advert, footer, scripts) leaks through, and the time per page. Runs in a few
 seconds: ``python bench/html_to_text.py``.
@@ -14,7 +14,7 @@ from pathlib import Path
 import trafilatura
 from markdownify import markdownify
 
-HTML = (Path(__file__).parents[1] / "tests/fixtures/html/article.html").read_text()
+HTML = (Path(__file__).parents[1] / "tests/tools/pages/article.synthetic.html").read_text()
 ARTICLE = [
     "Durable execution for AI agents",
     "Checkpoint every step",

@@ -12,7 +12,7 @@ import respx
 from agentkit import ToolRetry
 from agentkit.tools import FetchLimits, http_tools
 
-ARTICLE = (Path(__file__).parents[1] / "fixtures/html/article.html").read_text()
+ARTICLE = (Path(__file__).parent / "pages/article.synthetic.html").read_text()
 PUBLIC = {"example.com": ["93.184.215.14"], "docs.example.com": ["2606:2800:21f:cb07::1"]}
 
 
