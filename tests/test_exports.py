@@ -216,6 +216,7 @@ TOOLS_EXPORTS = [
     "Toolset",
     "Workspace",
     "file_tools",
+    "git_tools",
     "html_to_text",
     "http_tools",
     "python_tools",

@@ -8,6 +8,7 @@ Installed as ``agentkit.tools``. Every tool is an ordinary `agentkit.agents.Tool
 
 from agentkit.agents import Toolset
 from agentkit.tools._files import FileLimits, file_tools
+from agentkit.tools._git import git_tools
 from agentkit.tools._http import FetchLimits, Resolver, html_to_text, http_tools
 from agentkit.tools._mcp import MCPTool, MCPToolError, MCPToolset
 from agentkit.tools._process import Limits
@@ -39,6 +40,7 @@ __all__ = [
     "Toolset",
     "Workspace",
     "file_tools",
+    "git_tools",
     "html_to_text",
     "http_tools",
     "python_tools",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 __all__ = ["Limits", "ProcessResult", "run_contained", "scrubbed_environment"]
 
 _SECRET_NAME = re.compile(
-    r"(KEY|TOKEN|SECRET|PASSW|PASSWD|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|_PAT$|DSN|DATABASE_URL)",
+    r"(KEY|TOKEN|SECRET|PASSW|PASSWD|CREDENTIAL|AUTH(?!OR)|COOKIE|SESSION|PRIVATE|_PAT$|DSN|DATABASE_URL)",
     re.IGNORECASE,
 )
 _SAFE_NAMES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM")

@@ -4,7 +4,8 @@ Paths are resolved component by component with ``openat`` (``dir_fd``) and
 ``O_NOFOLLOW``, from a descriptor of the root: a symlink anywhere on the way is
 refused when it is opened, not when it was checked, so a symlink swapped in
 after a check still cannot lead out. ``..``, absolute paths and NUL bytes are
-refused before any I/O; files must be regular files with one link (a hard link
+refused before any I/O, and so is ``.git`` (a hook written there would run
+on the next commit); files must be regular files with one link (a hard link
 to a file outside would otherwise be writable through the workspace).
 """
 
@@ -57,6 +58,8 @@ class Workspace:
         parts = [p for p in PurePosixPath(path).parts if p not in ("", ".")]
         if ".." in parts:
             raise PathRefused(f"path {path!r} contains '..'; paths stay inside the workspace")
+        if ".git" in parts:
+            raise PathRefused(f"path {path!r} is inside .git; use the git tools")
         return parts
 
     @contextmanager

@@ -13,6 +13,7 @@ import socket
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 
 from agentkit import ToolRetry
 from agentkit.tools import FileLimits, Limits, file_tools, python_tools, shell_tools
+from tests.killing import deadline
 
 SECRET = "TOP-SECRET-outside-the-workspace"
 
@@ -234,6 +236,16 @@ def _(box: Sandbox) -> None:
     _untouched(box)
 
 
+@row("git hook: writing .git/hooks/pre-commit (run by the next commit)")
+def _(box: Sandbox) -> None:
+    (box.root / ".git" / "hooks").mkdir(parents=True)
+    _refused(
+        box, "files", "write_file", "inside .git", path=".git/hooks/pre-commit", content="#!/bin/sh"
+    )
+    _refused(box, "files", "write_file", "inside .git", path="sub/./.git/config", content="x")
+    assert list((box.root / ".git" / "hooks").iterdir()) == []
+
+
 @row("list the folder above the workspace")
 def _(box: Sandbox) -> None:
     _refused(box, "files", "list_dir", "contains '..'", path="..")
@@ -307,6 +319,10 @@ def _(box: Sandbox) -> None:
     assert out == "[killed: timed out]"
     pids = [int(p) for p in (box.root / "pids.txt").read_text().split()]
     assert len(pids) >= 2
+    # SIGKILL is delivered asynchronously: give the kernel a moment to finish them.
+    stop = time.monotonic() + deadline(10)
+    while any(_alive(pid) for pid in pids) and time.monotonic() < stop:
+        time.sleep(0.05)
     assert [pid for pid in pids if _alive(pid)] == []
 
 
