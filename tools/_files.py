@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from agentkit.agents import FunctionTool, ToolRetry, Toolset
 from agentkit.tools._patch import PatchError, apply_hunks, parse_unified_diff
-from agentkit.tools._workspace import Workspace
+from agentkit.tools._workspace import PathRefused, Workspace
 
 __all__ = ["FileLimits", "file_tools"]
 
@@ -213,6 +213,8 @@ class _Files:
                     raise PatchError("a file patch names /dev/null on both sides")
                 old = "" if patch.old_path is None else self.load(patch.old_path)
                 new = apply_hunks(old, patch.hunks, target)
+                if patch.old_path is None and self.exists(target) and self.load(target) != new:
+                    raise PatchError(f"{target!r} already exists; the diff creates it")
                 results.append((target, None if patch.new_path is None else new))
         except PatchError as exc:
             raise ToolRetry(str(exc)) from exc
@@ -222,6 +224,15 @@ class _Files:
             else:
                 self.store(target, text, create=True)
         return "patched " + ", ".join(target for target, _ in results)
+
+    def exists(self, path: str) -> bool:
+        try:
+            with self.ws.open_file(path):
+                return True
+        except PathRefused as exc:
+            if "does not exist" in str(exc):
+                return False
+            raise
 
     def remove(self, path: str) -> None:
         parts = self.ws.parts(path)

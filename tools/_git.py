@@ -13,12 +13,14 @@ import shutil
 from collections.abc import Callable
 
 from agentkit.agents import FunctionTool, ToolRetry, Toolset
+from agentkit.durable import Context
 from agentkit.errors import ConfigError
 from agentkit.tools._process import Limits, run_contained, scrubbed_environment
 from agentkit.tools._workspace import Workspace
 
 __all__ = ["git_tools"]
 
+_TRAILER = "Agentkit-Step"
 _BRANCH = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,100}(?<![./])$")
 
 
@@ -87,7 +89,7 @@ class _Git:
         count = max(1, min(max_count, 100))
         return await self.checked("log", f"--max-count={count}", "--oneline", "--decorate")
 
-    async def git_commit(self, message: str, branch: str) -> str:
+    async def git_commit(self, message: str, branch: str, ctx: Context) -> str:
         """Commit every change in the workspace on a branch (created from HEAD if new).
 
         Args:
@@ -98,6 +100,17 @@ class _Git:
             raise ToolRetry(f"branch name {branch!r} is not a plain branch name")
         if not message.strip():
             raise ToolRetry("the commit message is empty")
+        # The step's idempotency key goes into the commit as a trailer: a step
+        # re-run after a crash that came after the commit finds it, not "nothing to commit".
+        key = ctx.step.idempotency_key
+        code, done = await self.run(
+            "log", branch, "--fixed-strings", f"--grep={_TRAILER}: {key}", "--format=%h", "--"
+        )
+        if code == 0 and done.strip():
+            return (
+                await self.checked("log", "-1", "--oneline", "--decorate", done.split()[0])
+            ).strip()
+        message = f"{message.rstrip()}\n\n{_TRAILER}: {key}\n"
         current = (await self.checked("symbolic-ref", "--short", "HEAD")).strip()
         if current != branch:
             await self.checked("checkout", "-B", branch)

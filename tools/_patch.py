@@ -3,7 +3,9 @@
 Hunks are matched on their context and removed lines, at the line the header
 names or, failing that, at the nearest line where they match exactly (a model's
 line numbers are often a little off; its context lines are usually right).
-Nothing is applied unless every hunk of every file matches.
+Nothing is applied unless every hunk of every file matches; a hunk whose
+result is already in the file counts as applied, so applying a diff twice is
+harmless (a step re-run after a crash).
 """
 
 from __future__ import annotations
@@ -122,6 +124,13 @@ def apply_hunks(text: str, hunks: list[Hunk], path: str) -> str:
     for number, hunk in enumerate(hunks, 1):
         expected = hunk.old_start - 1 + offset
         start = _find(lines, hunk.old, expected)
+        if start is None and hunk.new != hunk.old:
+            # Already applied (a step re-run after a crash, or a model repeating
+            # itself): the hunk's result is there, so it is skipped, as patch -N does.
+            done = _find(lines, hunk.new, expected)
+            if done is not None and hunk.new:
+                offset += done - expected
+                continue
         if start is None:
             first = hunk.old[0] if hunk.old else ""
             raise PatchError(

@@ -79,6 +79,12 @@ def test_a_unified_diff_applies_even_with_shifted_line_numbers(ws: Path) -> None
     assert patch(diff=diff) == "patched src/calc.py, NEW.md"
     assert (ws / "src" / "calc.py").read_text() == "def add(a, b):\n    return a + b\n\n\nX = 1\n"
     assert (ws / "NEW.md").read_text() == "new\nfile\n"
+    # Applied again (a step re-run after a crash): already there, nothing changes.
+    assert patch(diff=diff) == "patched src/calc.py, NEW.md"
+    assert (ws / "src" / "calc.py").read_text() == "def add(a, b):\n    return a + b\n\n\nX = 1\n"
+    (ws / "NEW.md").write_text("other\n")
+    with pytest.raises(ToolRetry, match=r"'NEW\.md' already exists; the diff creates it"):
+        patch(diff=diff)
 
 
 def test_a_diff_that_does_not_apply_changes_nothing(ws: Path) -> None:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from agentkit import ToolRetry
 from agentkit.tools import git_tools
+
+
+def step_context(key: str) -> object:
+    """What git_commit uses of its Context: the running step's idempotency key."""
+    return SimpleNamespace(step=SimpleNamespace(idempotency_key=key))
 
 
 @pytest.fixture
@@ -19,7 +25,7 @@ def repo(tmp_path: Path) -> Path:
     tool = git_tools(tmp_path, commit_needs_approval=False).get("git_commit")
     import asyncio
 
-    asyncio.run(tool.fn(message="first", branch="main"))
+    asyncio.run(tool.fn(message="first", branch="main", ctx=step_context("run_1/first")))
     return tmp_path
 
 
@@ -36,7 +42,8 @@ async def test_status_diff_log_and_commit_on_a_branch(repo: Path) -> None:
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\ntouch HOOK_RAN\n")
     hook.chmod(0o755)
-    line = await git.get("git_commit").fn(message="add two", branch="fix/two")
+    commit = git.get("git_commit").fn
+    line = await commit(message="add two", branch="fix/two", ctx=step_context("run_1/c"))
     assert line.endswith("(HEAD -> fix/two) add two")
     assert not (repo / "HOOK_RAN").exists()
     log = await git.get("git_log").fn(max_count=5)
@@ -45,7 +52,9 @@ async def test_status_diff_log_and_commit_on_a_branch(repo: Path) -> None:
         "(main) first",
     ]
     assert await git.get("git_diff").fn() == "[no changes]"
+    # The same step run again (a crash after the commit) finds its commit.
+    assert await commit(message="add two", branch="fix/two", ctx=step_context("run_1/c")) == line
     with pytest.raises(ToolRetry, match="nothing committed"):
-        await git.get("git_commit").fn(message="again", branch="fix/two")
+        await commit(message="again", branch="fix/two", ctx=step_context("run_1/d"))
     with pytest.raises(ToolRetry, match="not a plain branch name"):
-        await git.get("git_commit").fn(message="x", branch="--force")
+        await commit(message="x", branch="--force", ctx=step_context("run_1/e"))
