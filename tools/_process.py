@@ -89,12 +89,14 @@ def scrubbed_environment(
     return env
 
 
-def _limiter(limits: Limits) -> Callable[[], None] | None:
+def _limiter(limits: Limits, cwd_fd: int | None) -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
-        return None
+        return None if cwd_fd is None else lambda: os.fchdir(cwd_fd)
     import resource
 
     def apply() -> None:
+        if cwd_fd is not None:  # the folder that was checked, not whatever its path names now
+            os.fchdir(cwd_fd)
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -112,21 +114,25 @@ def _kill_group(pid: int) -> None:
 async def run_contained(
     argv: list[str],
     *,
-    cwd: str,
+    cwd: str | int,
     env: Mapping[str, str],
     limits: Limits,
     stdin: bytes | None = None,
 ) -> ProcessResult:
-    """Run ``argv`` (no shell) under ``limits``; the process group is killed afterwards too."""
+    """Run ``argv`` (no shell) under ``limits``; the process group is killed afterwards too.
+
+    ``cwd`` is a path, or a descriptor of an open folder (entered with ``fchdir``
+    in the child, so a symlink swapped in for the path after a check is not followed).
+    """
     process = await asyncio.create_subprocess_exec(
         *argv,
-        cwd=cwd,
+        cwd=cwd if isinstance(cwd, str) else None,
         env=dict(env),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_limiter(limits),
+        preexec_fn=_limiter(limits, None if isinstance(cwd, str) else cwd),
     )
     kept = bytearray()
     dropped = 0

@@ -74,15 +74,13 @@ class _Shell:
             raise ToolRetry(f"command {argv[:2]!r} is not allowed; allowed commands: {allowed}")
         for argument in argv:
             _screen_argument(argument)
-        with self.ws.directory(cwd):
-            pass
         program = shutil.which(argv[0], path=self.env["PATH"])
         if program is None:
             raise ToolRetry(f"command {argv[0]!r} is not installed")
-        folder = os.path.join(self.ws.root, *self.ws.parts(cwd))
-        result = await run_contained(
-            [program, *argv[1:]], cwd=folder, env=self.env, limits=self.limits
-        )
+        with self.ws.directory(cwd) as folder:
+            result = await run_contained(
+                [program, *argv[1:]], cwd=folder, env=self.env, limits=self.limits
+            )
         return result.render()
 
 

@@ -274,6 +274,18 @@ def _(box: Sandbox) -> None:
     _refused(box, "shell", "run_command", "contains '..'", argv=["ls"], cwd="..")
 
 
+@row("shell: a cwd that is a folder link to outside")
+def _(box: Sandbox) -> None:
+    (box.root / "sub").mkdir()
+    (box.root / "sub" / "here.txt").write_text("inside\n")
+    _refused(box, "shell", "run_command", "does not exist", argv=["ls"], cwd="out")
+    (box.root / "out").symlink_to(box.outside)
+    _refused(box, "shell", "run_command", "symlink", argv=["ls"], cwd="out")
+    assert _run(box.call(box.shell, "run_command", argv=["ls"], cwd="sub")) == (
+        "here.txt\n[exit code 0]"
+    )
+
+
 @row("shell: secrets in the environment are not passed")
 def _(box: Sandbox) -> None:
     os.environ["OPENAI_API_KEY"] = "sk-test-should-not-leak"
