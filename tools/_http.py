@@ -3,10 +3,13 @@
 Before each request (and each redirect, followed by hand) the host is
 resolved and every address it resolves to must be public; loopback, private,
 link-local, multicast and reserved addresses are refused unless
-``allow_private``. The body is streamed and cut at ``max_bytes``. HTML becomes
-readable Markdown with trafilatura (main content only: navigation, adverts,
-footers and scripts dropped; measured in bench/html_to_text.py), text and JSON
-pass through, anything else is described, not shown.
+``allow_private``. The request then goes to the address checked (Host header
+and TLS server name keep the host), so a DNS answer that changes between the
+check and the connection (rebinding) cannot redirect it. The body is streamed
+and cut at ``max_bytes``. HTML becomes readable Markdown with trafilatura
+(main content only: navigation, adverts, footers and scripts dropped; measured
+in bench/html_to_text.py), text and JSON pass through, anything else is
+described, not shown.
 """
 
 from __future__ import annotations
@@ -55,6 +58,30 @@ async def _system_resolver(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def _pinned(
+    client: httpx.AsyncClient, method: str, url: str, body: str | None, address: str | None
+) -> httpx.Request:
+    """The request, sent to the address that was checked (no second DNS lookup to rebind).
+
+    The host stays in the Host header and, for https, in the TLS server name,
+    so the certificate is still verified against the host.
+    """
+    if address is None:
+        return client.build_request(method, url, content=body)
+    parts = urlsplit(url)
+    ip = f"[{address}]" if ":" in address else address
+    netloc = ip if parts.port is None else f"{ip}:{parts.port}"
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return client.build_request(
+        method,
+        parts._replace(netloc=netloc).geturl(),
+        content=body,
+        headers={"host": host},
+        extensions=extensions,
+    )
+
+
 def html_to_text(html: str, url: str | None = None) -> str:
     """The readable main text of an HTML page, as Markdown (trafilatura)."""
     import trafilatura
@@ -78,7 +105,11 @@ class _Fetcher:
         self.resolve = resolve
         self.headers = headers
 
-    async def check(self, url: str) -> None:
+    async def check(self, url: str) -> str | None:
+        """Refuse ``url`` unless every address of its host is public; the address to use.
+
+        None means "connect as the URL says" (an IP literal, or ``allow_private``).
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise ToolRetry(f"URL {url!r} is not http or https")
@@ -86,10 +117,12 @@ class _Fetcher:
         if not host:
             raise ToolRetry(f"URL {url!r} has no host")
         if self.allow_private:
-            return
+            return None
+        literal = True
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
+            literal = False
             try:
                 addresses = await self.resolve(host)
             except OSError as exc:
@@ -101,6 +134,7 @@ class _Fetcher:
                 )
         if not addresses:
             raise ToolRetry(f"{host!r} resolves to no address")
+        return None if literal else addresses[0]
 
     async def request(self, method: str, url: str, body: str | None) -> str:
         import httpx  # the [http] extra
@@ -118,8 +152,7 @@ class _Fetcher:
         self, client: httpx.AsyncClient, method: str, url: str, body: str | None
     ) -> str:
         for _ in range(self.limits.max_redirects + 1):
-            await self.check(url)
-            request = client.build_request(method, url, content=body)
+            request = _pinned(client, method, url, body, await self.check(url))
             response = await client.send(request, stream=True)
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:

@@ -35,8 +35,12 @@ def fetch(**options: object) -> object:
 
 
 async def test_html_becomes_its_main_text(web: respx.MockRouter) -> None:
-    web.get("https://example.com/post").respond(200, html=ARTICLE)
+    # Sent to the address that was checked, with the host in the Host header.
+    route = web.get("https://93.184.215.14/post").respond(200, html=ARTICLE)
     text = await fetch()(url="https://example.com/post")  # type: ignore[operator]
+    sent = route.calls.last.request
+    assert sent.headers["host"] == "example.com"
+    assert sent.extensions["sni_hostname"] == "example.com"
     first, rest = text.split("\n", 1)
     assert first == "200 https://example.com/post (text/html)"
     assert "no model call is paid twice" in " ".join(rest.split())
@@ -46,8 +50,8 @@ async def test_html_becomes_its_main_text(web: respx.MockRouter) -> None:
 
 
 async def test_json_passes_through_and_binary_is_described(web: respx.MockRouter) -> None:
-    web.get("https://example.com/api").respond(200, json={"ok": True})
-    web.get("https://example.com/a.pdf").respond(
+    web.get("https://93.184.215.14/api").respond(200, json={"ok": True})
+    web.get("https://93.184.215.14/a.pdf").respond(
         200, content=b"%PDF-1.7 \x00\x01", headers={"content-type": "application/pdf"}
     )
     get = fetch()
@@ -61,7 +65,7 @@ async def test_json_passes_through_and_binary_is_described(web: respx.MockRouter
 
 
 async def test_size_and_text_caps(web: respx.MockRouter) -> None:
-    web.get("https://example.com/big").respond(200, text="z" * 5000)
+    web.get("https://93.184.215.14/big").respond(200, text="z" * 5000)
     get = fetch(limits=FetchLimits(max_bytes=1000, max_chars=100))
     assert (
         await get(url="https://example.com/big")
@@ -96,7 +100,7 @@ async def test_private_and_local_addresses_are_refused(
 
 
 async def test_a_redirect_to_a_private_address_is_refused(web: respx.MockRouter) -> None:
-    web.get("https://example.com/go").respond(302, headers={"location": "http://127.0.0.1/"})
+    web.get("https://93.184.215.14/go").respond(302, headers={"location": "http://127.0.0.1/"})
     inner = web.get("http://127.0.0.1/").respond(200, text="secret")
     with pytest.raises(ToolRetry, match=r"127\.0\.0\.1, a private or local address"):
         await fetch()(url="https://example.com/go")  # type: ignore[operator]
@@ -118,7 +122,7 @@ async def test_other_methods_are_a_separate_tool_that_needs_approval(
     tools = http_tools(methods=["GET", "POST"], resolve=fake_resolve)
     request = tools.get("http_request")
     assert request.needs_approval is True
-    posted = web.post("https://example.com/form").respond(201, text="created")
+    posted = web.post("https://93.184.215.14/form").respond(201, text="created")
     assert await request.fn(method="post", url="https://example.com/form", body="a=1") == (
         "201 https://example.com/form (text/plain)\ncreated"
     )
@@ -128,8 +132,17 @@ async def test_other_methods_are_a_separate_tool_that_needs_approval(
 
 
 async def test_a_timeout_is_a_clear_tool_result(web: respx.MockRouter) -> None:
-    web.get("https://example.com/slow").mock(side_effect=httpx.ReadTimeout("slow"))
+    web.get("https://93.184.215.14/slow").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(
         ToolRetry, match=r"request to .https://example\.com/slow. failed: ReadTimeout"
     ):
         await fetch()(url="https://example.com/slow")  # type: ignore[operator]
+
+
+async def test_an_ipv6_host_is_pinned_with_its_port(web: respx.MockRouter) -> None:
+    route = web.get("https://[2606:2800:21f:cb07::1]:8443/doc").respond(200, text="v6")
+    get = fetch()
+    assert await get(url="https://docs.example.com:8443/doc") == (  # type: ignore[operator]
+        "200 https://docs.example.com:8443/doc (text/plain)\nv6"
+    )
+    assert route.calls.last.request.headers["host"] == "docs.example.com:8443"
