@@ -8,17 +8,19 @@ the same names and schemas without the server; each call is the ordinary tool
 step ``{agent}/tool/{tool}``, which connects only when it actually runs.
 
 Everything the `mcp` SDK is used for sits in `_MCPConnection` (list tools, call
-a tool), so the SDK's next major version is a change to that class only. A
-connection is opened per step: nothing is held between steps, so a crash
-leaves no session to recover, at the cost of a server start (stdio) or a
-session set-up (HTTP) per call.
+a tool), so the SDK's next major version is a change to that class only. By
+default a connection is opened per step: nothing is held between steps, at
+the cost of a server start (stdio, about 2 s here) or a session set-up (HTTP)
+per call (bench/mcp_calls.py); ``async with toolset.connected():`` shares one
+connection for the steps run inside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -58,6 +60,7 @@ class _MCPConnection:
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self.timeout = timeout
+        self.shared: Any = None  # an open client, inside ``MCPToolset.connected()``
 
     def _client(self) -> Any:
         from mcp import Client, StdioServerParameters
@@ -71,9 +74,18 @@ class _MCPConnection:
             target = self.url
         return Client(target, read_timeout_seconds=self.timeout, cache=None)
 
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[Any]:
+        """The shared client when one is open, else a new one for this call."""
+        if self.shared is not None:
+            yield self.shared
+            return
+        async with self._client() as client:
+            yield client
+
     async def list_tools(self) -> list[dict[str, Any]]:
         listed: list[dict[str, Any]] = []
-        async with self._client() as client:
+        async with self.client() as client:
             cursor: str | None = None
             while True:
                 page = await client.list_tools(cursor=cursor)
@@ -93,7 +105,7 @@ class _MCPConnection:
                     return listed
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
-        async with self._client() as client:
+        async with self.client() as client:
             result = await client.call_tool(name, arguments)
         return _render(result.content, result.structured_content), bool(result.is_error)
 
@@ -197,6 +209,26 @@ class MCPToolset(Toolset):
         self.connection = _MCPConnection(
             command, url, env, None if cwd is None else os.fspath(cwd), timeout
         )
+
+    @contextlib.asynccontextmanager
+    async def connected(self) -> AsyncIterator[MCPToolset]:
+        """Keep one connection open for every list and call made inside this block.
+
+        Without it each step connects (a stdio server is started per call).
+        Steps still run as steps: only the transport is shared. Use it around
+        the worker, in the process that runs the steps::
+
+            async with server.connected():
+                await kit.worker()
+        """
+        if self.connection.shared is not None:
+            raise ConfigError(f"{self!r} is already connected")
+        async with self.connection._client() as client:
+            self.connection.shared = client
+            try:
+                yield self
+            finally:
+                self.connection.shared = None
 
     def __repr__(self) -> str:
         where = self.connection.url or " ".join(self.connection.command or [])

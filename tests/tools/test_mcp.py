@@ -6,6 +6,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,3 +182,32 @@ async def test_streamable_http_on_loopback(kit: AgentKit, http_server: str) -> N
     ]
     [run] = kit.list_runs()
     assert [s.key for s in kit.journal(run.id)][:1] == ["web/mcp/notes/list"]
+
+
+async def test_connected_shares_one_server_process_across_steps(
+    kit: AgentKit, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger"
+    toolset = MCPToolset(
+        [*SERVER, "stdio"], env={**ENV, "MCP_LEDGER": str(ledger)}, cwd=REPO, name="notes"
+    )
+    model = ScriptedModel(
+        [
+            ScriptedModel.tool_call("record", {"turn": 0, "note": "a"}),
+            ScriptedModel.tool_call("record", {"turn": 1, "note": "b"}),
+            "done",
+        ]
+    )
+    agent = Agent("scribe", "", model, [toolset])
+    async with toolset.connected():
+        with pytest.raises(ConfigError, match="is already connected"):
+            async with toolset.connected():
+                pass
+        result = await run_agent(kit, agent, "two notes")
+    assert [r.content for r in result.tool_results] == [
+        "recorded 'a' for turn 0",
+        "recorded 'b' for turn 1",
+    ]
+    server_pids = {line.split()[2] for line in ledger.read_text().splitlines()}
+    assert len(server_pids) == 1  # one server process for both calls
+    assert toolset.connection.shared is None
