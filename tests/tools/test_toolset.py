@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from agentkit import Agent, AgentKit, ConfigError, Context, RunFailedError, run_agent, tool
 from agentkit.agents import Tool
 from agentkit.models import ScriptedModel
 from agentkit.tools import Toolset
+from tests.killing import REPO, run_process
 
 
 @tool
@@ -70,3 +73,13 @@ async def test_a_listed_tool_that_clashes_with_a_fixed_one_fails_the_run(kit: Ag
     agent = Agent("net", "", ScriptedModel(["x"]), [Listed([echo]), echo])
     with pytest.raises(RunFailedError, match="ConfigError: agent 'net' has two tools named 'echo'"):
         await run_agent(kit, agent, "go")
+
+
+def test_import_agentkit_tools_loads_no_optional_sdk() -> None:
+    code = (
+        "import sys, agentkit.tools\n"
+        "print(sorted(m for m in ('mcp', 'httpx', 'trafilatura', 'lxml', 'openai', 'sqlalchemy')"
+        " if m in sys.modules))"
+    )
+    done = run_process([sys.executable, "-c", code], cwd=REPO, env={"PYTHONPATH": str(REPO)})
+    assert (done.returncode, done.stdout) == (0, "[]\n")
