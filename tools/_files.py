@@ -188,6 +188,9 @@ class _Files:
             raise ToolRetry("old must not be empty; use write_file to create a file")
         text = self.load(path)
         count = text.count(old)
+        if count == 0 and new and new in text:
+            # A step re-run after a crash (or a repeated call): the edit is there.
+            return f"already replaced in {path} (the new text is there, the old is not)"
         if count == 0:
             raise ToolRetry(f"the text to replace is not in {path!r}; read the file again")
         if count > 1 and not replace_all:

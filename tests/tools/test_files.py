@@ -63,6 +63,9 @@ def test_edit_replaces_exactly_one_occurrence(ws: Path) -> None:
         "replaced 1 occurrence(s) in src/calc.py"
     )
     assert (ws / "src" / "calc.py").read_text().startswith("def add(a, b):\n    return a + b\n")
+    assert edit(path="src/calc.py", old="a - b", new="a + b") == (
+        "already replaced in src/calc.py (the new text is there, the old is not)"
+    )
     with pytest.raises(ToolRetry, match=r"is not in .src/calc\.py."):
         edit(path="src/calc.py", old="a * b", new="x")
     with pytest.raises(ToolRetry, match="occurs 2 times"):
