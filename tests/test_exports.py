@@ -9,6 +9,7 @@ import agentkit.agents
 import agentkit.durable
 import agentkit.memory
 import agentkit.store
+import agentkit.tools
 from tests.killing import run_process
 
 
@@ -171,6 +172,7 @@ def test_agents_exports() -> None:
         "StreamDelta",
         "Tool",
         "ToolRetry",
+        "Toolset",
         "agent_function",
         "function_as_tool",
         "network_function",
@@ -284,3 +286,36 @@ def test_evals_exports() -> None:
     # The facade forwards replay lazily: `import agentkit` does not load the eval layer.
     assert agentkit.replay is agentkit.evals.replay
     assert agentkit.ReplayReport is agentkit.evals.ReplayReport
+
+
+def test_tools_exports() -> None:
+    assert agentkit.tools.__all__ == TOOLS_EXPORTS
+    for name in agentkit.tools.__all__:
+        assert getattr(agentkit.tools, name) is not None
+    assert agentkit.tools.Toolset is agentkit.agents.Toolset
+
+
+TOOLS_EXPORTS = [
+    "BraveSearch",
+    "FakeSearch",
+    "FetchLimits",
+    "FileLimits",
+    "Limits",
+    "MCPTool",
+    "MCPToolError",
+    "MCPToolset",
+    "PathRefused",
+    "Resolver",
+    "SearchProvider",
+    "SearchResult",
+    "TavilySearch",
+    "Toolset",
+    "Workspace",
+    "file_tools",
+    "git_tools",
+    "html_to_text",
+    "http_tools",
+    "python_tools",
+    "search_tools",
+    "shell_tools",
+]

@@ -32,6 +32,7 @@ PLACEHOLDERS = {
     "Networks": [{"fetch_sources"}],
     "Model calls": [{"print_delta"}],
     "Memory": [{"model", "small_model"}],
+    "Tools": [{"model"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

@@ -26,6 +26,7 @@ _LAZY = {
     "Tool": "agentkit.agents._tool",
     "ToolRetry": "agentkit.agents._tool",
     "tool": "agentkit.agents._tool",
+    "Toolset": "agentkit.agents._toolset",
     "DurableFunctionTool": "agentkit.agents._function_tool",
     "function_as_tool": "agentkit.agents._function_tool",
     "Network": "agentkit.agents._network",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from agentkit.agents._state import StateConflictError, StateValidationError
     from agentkit.agents._stream import StreamDelta
     from agentkit.agents._tool import FunctionTool, Tool, ToolRetry, tool
+    from agentkit.agents._toolset import Toolset
 
 
 def __getattr__(name: str) -> Any:
@@ -109,6 +111,7 @@ __all__ = [
     "StreamDelta",
     "Tool",
     "ToolRetry",
+    "Toolset",
     "agent_function",
     "function_as_tool",
     "network_function",

@@ -10,6 +10,7 @@ same path without calling a model or a tool again.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from pydantic import BaseModel
 from agentkit.agents._handoff import handoff_tools
 from agentkit.agents._history import HistoryProcessor, history_processors
 from agentkit.agents._output import OutputSpec
-from agentkit.agents._tool import FunctionTool, OnApprovalTimeout, Tool
+from agentkit.agents._tool import OnApprovalTimeout, Tool
+from agentkit.agents._toolset import Toolset, expand_tools
 from agentkit.errors import AgentkitError, ConfigError
 from agentkit.models import Message, ModelResponse, ToolCallPart, ToolResultPart, Usage
 
@@ -163,7 +165,9 @@ class Agent(Generic[OutputT]):
             and ``f"{name}/approve/{tool}"``. Renaming an agent orphans its running runs.
         system: The system prompt, or a function of the state returning it.
         model: A `Model` (a `FallbackModel` is one).
-        tools: `Tool` objects, or plain functions (wrapped with ``tool``).
+        tools: `Tool` objects, plain functions (wrapped with ``tool``) or `Toolset`
+            groups (a toolset listed per run, such as an MCP server's, is listed
+            once at the start of each run, through a step).
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool's name. It
             applies until the model first calls a tool, then ``"auto"`` (a
             forced choice on every turn would never let the model answer).
@@ -195,7 +199,7 @@ class Agent(Generic[OutputT]):
         name: str,
         system: SystemPrompt,
         model: Model,
-        tools: Sequence[Tool | Callable[..., Any]] = ...,
+        tools: Sequence[Tool | Toolset | Callable[..., Any]] = ...,
         *,
         tool_choice: str | None = ...,
         output_type: None = ...,
@@ -216,7 +220,7 @@ class Agent(Generic[OutputT]):
         name: str,
         system: SystemPrompt,
         model: Model,
-        tools: Sequence[Tool | Callable[..., Any]] = ...,
+        tools: Sequence[Tool | Toolset | Callable[..., Any]] = ...,
         *,
         tool_choice: str | None = ...,
         output_type: type[OutputT],
@@ -237,7 +241,7 @@ class Agent(Generic[OutputT]):
         name: str,
         system: SystemPrompt,
         model: Model,
-        tools: Sequence[Tool | Callable[..., Any]] = (),
+        tools: Sequence[Tool | Toolset | Callable[..., Any]] = (),
         *,
         tool_choice: str | None = None,
         output_type: Any = None,
@@ -264,7 +268,7 @@ class Agent(Generic[OutputT]):
         self.name = name
         self.system = system
         self.model = model
-        self.tools = [t if isinstance(t, Tool) else FunctionTool(t) for t in tools]
+        self.tools, self.toolsets = expand_tools(tools)
         self.tool_choice = tool_choice
         self.output_type = output_type
         self.max_iter = max_iter
@@ -344,8 +348,16 @@ class Agent(Generic[OutputT]):
                 f"agent {self.name!r} got state of type {type(state).__name__}, but its "
                 f"state_type is {getattr(self.state_type, '__name__', None)}"
             )
-        result: AgentResult[OutputT] = await run_loop(self, input, ctx, state, thread)
+        agent = self if not self.toolsets else await self._with_listed_tools(ctx)
+        result: AgentResult[OutputT] = await run_loop(agent, input, ctx, state, thread)
         return result
+
+    async def _with_listed_tools(self, ctx: Context) -> Agent[OutputT]:
+        """A copy of this agent with the tools of its per-run toolsets listed for this run."""
+        listed = [t for toolset in self.toolsets for t in await toolset.list_tools(ctx, self.name)]
+        agent = copy.copy(self)
+        agent.bound_tools = _bind([*self.tools, *listed], self.state_type, self.name)
+        return agent
 
 
 def _bind(tools: list[Tool], state_type: type[BaseModel] | None, name: str) -> dict[str, Tool]:
