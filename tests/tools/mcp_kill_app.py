@@ -2,8 +2,11 @@
 
 ``python -m tests.tools.mcp_kill_app start`` queues a run and prints its id;
 ``resume RUN_ID`` prints ``ready``, drives the run to its end and prints the
-final conversation as JSON. The model (a `ScriptedModel`) appends
-``infer TURN PID`` to ``$AGENT_LEDGER`` per call; the server appends
+final conversation as JSON. ``replay RUN_ID`` replays the finished run with
+`agentkit.evals.replay` while the MCP server cannot start (its command names a
+module that does not exist) and prints each step's status and the output as
+JSON. The model (a `ScriptedModel`) appends ``infer TURN PID`` to
+``$AGENT_LEDGER`` per call; the server appends
 ``record TURN SERVER_PID AGENT_PID`` per tool call (tests/tools/mcp_server.py).
 """
 
@@ -36,8 +39,10 @@ def respond(request: ModelRequest) -> ModelResponse:
     return ScriptedModel.text(f"recorded {turn} notes")
 
 
+# In replay mode the server command points at nothing: a replay must not need it.
+SERVER = "tests.tools.no_such_server" if sys.argv[1:2] == ["replay"] else "tests.tools.mcp_server"
 server = MCPToolset(
-    [sys.executable, "-m", "tests.tools.mcp_server", "stdio"],
+    [sys.executable, "-m", SERVER, "stdio"],
     name="notes",
     env={"PYTHONPATH": REPO, "MCP_LEDGER": os.environ["AGENT_LEDGER"]},
     cwd=REPO,
@@ -51,6 +56,13 @@ async def _main(argv: list[str]) -> None:
     if argv[0] == "start":
         handle = await start_agent(kit, scribe, "Record three notes.")
         print(handle.id)
+        return
+    if argv[0] == "replay":
+        from agentkit.evals import replay
+
+        report = await replay(kit, argv[1])
+        steps = [[step.key, step.status] for step in report.steps]
+        print(json.dumps({"status": report.status, "steps": steps, "output": report.output}))
         return
     print("ready", flush=True)
     result = await kit.drive(kit.get_run(argv[1]), poll_interval=0.02)

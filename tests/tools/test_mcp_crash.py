@@ -54,8 +54,9 @@ def test_mcp_calls_survive_sigkill_without_repeats(tmp_path: Path, seed: int) ->
     )
 
     env = _env(tmp_path, f"killed-{seed}")
+    run_id = _start(env)
     report = kill_until_done(
-        [*APP, "resume", _start(env)], env, kills=4, max_delay=4.0, rng=random.Random(seed)
+        [*APP, "resume", run_id], env, kills=4, max_delay=4.0, rng=random.Random(seed)
     )
     killed = set(report.killed_pids)
     assert killed  # the seeds kill at least one process mid-run
@@ -70,3 +71,13 @@ def test_mcp_calls_survive_sigkill_without_repeats(tmp_path: Path, seed: int) ->
     assert sum(len(p) - 1 for p in by_step.values()) <= len(killed)
     assert _conversation(report.final_stdout) == _conversation(clean.final_stdout)
     assert len(_ledger(clean_env)[("record", 0)]) == 1
+
+    # The killed run replays offline with its MCP server unable to start: the
+    # tool list and every call come from the journal, and nothing is called.
+    calls_before = Path(env["AGENT_LEDGER"]).read_text()
+    done = run_process([sys.executable, *APP, "replay", run_id], cwd=REPO, env=env, check=True)
+    replayed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert replayed["status"] == "completed"
+    assert {status for _, status in replayed["steps"]} == {"same"}
+    assert [key for key, _ in replayed["steps"]][:2] == ["scribe/mcp/notes/list", "scribe/infer"]
+    assert Path(env["AGENT_LEDGER"]).read_text() == calls_before  # no model or server call
