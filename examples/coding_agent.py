@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from agentkit import Agent, AgentKit, ManualClock, agent_function, start_agent
 from agentkit.models import ModelRequest, ModelResponse, ScriptedModel
@@ -45,7 +46,7 @@ FIX = (
     '     """The sum of a and b."""\n-    return a - b\n+    return a + b\n'
 )
 PYTEST = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-PLAN = [
+PLAN: list[tuple[str, dict[str, Any]]] = [
     ("run_command", {"argv": PYTEST, "cwd": "."}),
     ("read_file", {"path": "calc.py", "start_line": 1, "end_line": None}),
     ("apply_patch", {"diff": FIX}),
