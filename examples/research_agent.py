@@ -19,12 +19,14 @@ stay on), and ``BraveSearch(key)`` / ``OpenAIModel("gpt-4o")`` for the rest.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from pydantic import BaseModel
 
 from agentkit import (
     Agent,
     AgentKit,
+    FunctionTool,
     ManualClock,
     Network,
     RoutingAgent,
@@ -37,13 +39,14 @@ from agentkit.memory import InMemoryMemoryStore, MemoryStore, memory_tools
 from agentkit.models import (
     HashEmbedder,
     Message,
+    Model,
     ModelResponse,
     ScriptedModel,
     ToolCallPart,
     Usage,
 )
 from agentkit.store import InMemoryStore
-from agentkit.tools import FakeSearch, SearchResult, search_tools
+from agentkit.tools import FakeSearch, SearchProvider, SearchResult, search_tools
 
 QUESTION = "Write a short note on how durable agents survive crashes."
 PAGES = {
@@ -117,11 +120,16 @@ def write_draft(text: str, research: Research) -> str:
     return "draft saved"
 
 
-@tool(needs_approval=True)
-def publish(research: Research) -> str:
-    """Publish the draft (a human approves first)."""
-    research.published = True
-    return "published"
+def publish_tool(approve: bool) -> FunctionTool:
+    """``publish``; with ``approve`` (the default) a human approves it first."""
+
+    @tool(name="publish", needs_approval=approve)
+    def publish(research: Research) -> str:
+        """Publish the draft (a human approves first)."""
+        research.published = True
+        return "published"
+
+    return publish
 
 
 def call(name: str, args: dict[str, object]) -> ModelResponse:
@@ -158,13 +166,27 @@ def searcher_script(query: str, url: str, title: str) -> ScriptedModel:
     )
 
 
-def build_network(fetch: Toolset, search: FakeSearch, memories: MemoryStore) -> Network[Research]:
-    """The network; ``fetch`` is `offline_fetch(PAGES)` here, ``http_tools()`` live."""
+def build_network(
+    fetch: Toolset,
+    search: SearchProvider,
+    memories: MemoryStore,
+    *,
+    models: Mapping[str, Model] | None = None,
+    approve: bool = True,
+) -> Network[Research]:
+    """The network; ``fetch`` is `offline_fetch(PAGES)` here, ``http_tools()`` live.
+
+    ``models`` replaces the scripted model of the agents it names (and of the
+    router, as ``"router"``); ``approve=False`` publishes without waiting for a
+    human (the eval suite, evals/research_agent, runs it so).
+    """
+    scripts = models or {}
     sources = memory_tools(memories, namespace="sources")
     planner = Agent(
         "planner",
         "You split the question into web searches.",
-        ScriptedModel(
+        scripts.get("planner")
+        or ScriptedModel(
             [call("plan", {"questions": ["durable steps journal", "human approval agents"]}), "ok"]
         ),
         [plan],
@@ -174,29 +196,30 @@ def build_network(fetch: Toolset, search: FakeSearch, memories: MemoryStore) -> 
         Agent(
             name,
             "You search, read the best page and remember it as a source.",
-            script,
+            scripts.get(name) or searcher_script(query, url, title),
             [search_tools(search), fetch, *sources],
             state_type=Research,
         )
-        for name, script in (
+        for name, query, url, title in (
             (
                 "searcher_1",
-                searcher_script(
-                    "durable steps journal", "https://example.org/journal", "Journaled steps"
-                ),
+                "durable steps journal",
+                "https://example.org/journal",
+                "Journaled steps",
             ),
             (
                 "searcher_2",
-                searcher_script(
-                    "human approval agents", "https://example.org/approval", "Approval gates"
-                ),
+                "human approval agents",
+                "https://example.org/approval",
+                "Approval gates",
             ),
         )
     ]
     writer = Agent(
         "writer",
         "You write a short note from the remembered sources, then publish it.",
-        ScriptedModel(
+        scripts.get("writer")
+        or ScriptedModel(
             [
                 call("recall", {"query": "sources on durable agents", "k": 5}),
                 call("write_draft", {"text": NOTE}),
@@ -204,10 +227,10 @@ def build_network(fetch: Toolset, search: FakeSearch, memories: MemoryStore) -> 
                 "The note is published.",
             ]
         ),
-        [*sources, write_draft, publish],
+        [*sources, write_draft, publish_tool(approve)],
         state_type=Research,
     )
-    router = ScriptedModel(
+    router = scripts.get("router") or ScriptedModel(
         [
             select("planner"),
             select("searcher_1", "searcher_2"),  # both at once: they run concurrently
