@@ -10,8 +10,8 @@ and calls ``publish``, which waits for a human's approval. Every routing
 decision, model call and tool call is a durable step.
 
 It runs offline with no API key: the models are `ScriptedModel`s, search is a
-`FakeSearch`, the embedder is `HashEmbedder`, and ``fetch_url`` reads a small
-table of pages (`offline_fetch`). The fetch tool is pluggable: pass
+`FakeSearch` over two pages (`find`), the embedder is `HashEmbedder`, and
+``fetch_url`` reads a small table of pages (`offline_fetch`). The fetch tool is pluggable: pass
 ``http_tools()`` to `build_network` to read the real web (its address checks
 stay on), and ``BraveSearch(key)`` / ``OpenAIModel("gpt-4o")`` for the rest.
 """
@@ -19,6 +19,7 @@ stay on), and ``BraveSearch(key)`` / ``OpenAIModel("gpt-4o")`` for the rest.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 
 from pydantic import BaseModel
@@ -58,24 +59,27 @@ PAGES = {
         "An approval gate parks the run on a token; a human completes it and the run resumes."
     ),
 }
-SEARCH = FakeSearch(
-    {
-        "durable steps journal": [
-            SearchResult(
-                title="Journaled steps",
-                url="https://example.org/journal",
-                snippet="Steps are journaled.",
-            )
-        ],
-        "human approval agents": [
-            SearchResult(
-                title="Approval gates",
-                url="https://example.org/approval",
-                snippet="Runs wait for a human.",
-            )
-        ],
-    }
-)
+HITS = [
+    SearchResult(
+        title="Journaled steps",
+        url="https://example.org/journal",
+        snippet="Durable steps are journaled.",
+    ),
+    SearchResult(
+        title="Approval gates",
+        url="https://example.org/approval",
+        snippet="Agent runs wait for a human's approval.",
+    ),
+]
+
+
+def find(query: str) -> list[SearchResult]:
+    """The offline search engine: hits sharing a word (of 5+ letters) with the query."""
+    words = {w for w in re.findall(r"[a-z]+", query.lower()) if len(w) >= 5}
+    return [h for h in HITS if words & set(re.findall(r"[a-z]+", f"{h.title} {h.snippet}".lower()))]
+
+
+SEARCH = FakeSearch(find)
 NOTE = (
     "Durable agents journal every step, so a crashed run replays what finished "
     "instead of paying for it again [https://example.org/journal]; risky actions "

@@ -69,7 +69,7 @@ async def run_suite(model: Model | None = None, path: Path = CASES) -> EvalRepor
             agents = ("planner", "searcher_1", "searcher_2", "writer", "router")
             models = dict.fromkeys(agents, model)
         memories = InMemoryMemoryStore(HashEmbedder())
-        search = FakeSearch(example.SEARCH.results)
+        search = FakeSearch(example.find)
         network = example.build_network(
             example.offline_fetch(example.PAGES), search, memories, models=models, approve=False
         )

@@ -54,7 +54,7 @@ async def test_the_real_fetch_tool_over_respx_and_approval_first(web: respx.Mock
         web.get(f"https://93.184.215.14/{path}").respond(200, text=text)
     kit = AgentKit(store=InMemoryStore(), clock=ManualClock())
     memories = InMemoryMemoryStore(HashEmbedder())
-    search = FakeSearch(example.SEARCH.results)
+    search = FakeSearch(example.find)
     network = example.build_network(http_tools(resolve=public), search, memories)
     handle = await start_network(kit, network, example.QUESTION)
     await kit.worker(stop_when_idle=True)
