@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import respx
@@ -14,6 +18,7 @@ from agentkit.store import InMemoryStore
 from agentkit.tools import FakeSearch, http_tools
 from tests.examples.test_agent_examples import load
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "research_agent.py"
 SOURCES = [
     "source: https://example.org/approval (Approval gates)",
     "source: https://example.org/journal (Journaled steps)",
@@ -64,6 +69,9 @@ async def test_the_real_fetch_tool_over_respx_and_approval_first(web: respx.Mock
     [token] = handle.tokens()
     assert token.description == "publish({})"
     writer = network.members["writer"]
+    journal = [(step.key, step.status) for step in kit.journal(handle.id)]
+    assert journal[-1] == ("writer/approve/publish", "waiting")
+    assert not any(key == "writer/tool/publish" for key, _ in journal)
     assert len(writer.model.requests) == 3  # recall, write_draft, publish; no reply yet
     # The writer recalled both sources the searchers remembered in parallel.
     [recalled] = writer.model.requests[1].messages[-1].parts
@@ -88,6 +96,21 @@ async def test_the_real_fetch_tool_over_respx_and_approval_first(web: respx.Mock
     assert state.questions == ["durable steps journal", "human approval agents"]
     assert state.published is True
     assert len(writer.model.requests) == 4
+    keys = [step.key for step in kit.journal(handle.id)]
+    assert keys.index("writer/approve/publish") < keys.index("writer/tool/publish")
     remembered = await memories.search("sources", "sources", 10)
     assert sorted(m.text for m in remembered) == SOURCES
     kit.close()
+
+
+def test_the_example_runs_offline_as_a_script() -> None:
+    """``python examples/research_agent.py`` in a fresh process, from another folder."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        cwd=EXAMPLE.parents[1] / "tests",
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(EXAMPLE.parents[1])},
+    )
+    assert done.stdout.splitlines()[-2:] == ["The note is published.", "18 model calls, 396 tokens"]
