@@ -11,6 +11,18 @@ from evals.coding_agent import run_suite as run_coding
 from evals.research_agent import run_suite as run_research
 
 ROOT = Path(__file__).resolve().parents[2]
+PYTEST = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+FIX = (
+    "--- a/calc.py\n+++ b/calc.py\n@@ -1,3 +1,3 @@\n def add(a, b):\n"
+    '     """The sum of a and b."""\n-    return a - b\n+    return a + b\n'
+)
+PLAN: list[tuple[str, dict[str, object]]] = [
+    ("run_command", {"argv": PYTEST, "cwd": "."}),
+    ("read_file", {"path": "calc.py", "start_line": 1, "end_line": None}),
+    ("apply_patch", {"diff": FIX}),
+    ("run_command", {"argv": PYTEST, "cwd": "."}),
+    ("git_commit", {"message": "Fix add", "branch": "fix/add"}),
+]
 
 
 def scores(report: EvalReport) -> dict[str, dict[str, float]]:
@@ -109,3 +121,31 @@ def test_a_bad_model_spec_names_it() -> None:
     assert (
         "--model must be openai:NAME, anthropic:NAME or litellm:NAME, not 'gpt-4o'" in done.stderr
     )
+
+
+async def test_a_given_model_replaces_every_script(tmp_path: Path) -> None:
+    """``--model``'s path: the model given plays every case (the scripts are ignored)."""
+    from agentkit.evals import Dataset
+    from agentkit.models import ModelRequest, ModelResponse, ScriptedModel
+    from evals.coding_agent import CASES
+
+    gives_up = Dataset.load(CASES).cases[-1]
+    assert gives_up.name == "gives-up"
+    Dataset([gives_up], name="coding_agent").save(tmp_path / "one.yaml")
+
+    def full_plan(request: ModelRequest) -> ModelResponse:
+        # The example's own plan (run, read, fix, run, commit), whatever the case's script says.
+        turn = sum(1 for m in request.messages if m.role == "assistant")
+        if turn < len(PLAN):
+            return ScriptedModel.tool_call(*PLAN[turn])
+        return ScriptedModel.text("Fixed add; committed on fix/add.")
+
+    report = await run_coding(ScriptedModel(full_plan), tmp_path / "one.yaml")
+    assert scores(report) == {
+        "gives-up": {
+            "tool-trajectory": 1.0,
+            "contains": 1.0,
+            "max-tool-calls": 1.0,
+            "fixed-and-committed": 1.0,
+        }
+    }
