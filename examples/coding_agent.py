@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import Agent, AgentKit, ManualClock, agent_function, start_agent
-from agentkit.models import ModelRequest, ModelResponse, ScriptedModel
+from agentkit.models import Model, ModelRequest, ModelResponse, ScriptedModel
 from agentkit.store import InMemoryStore
 from agentkit.tools import Limits, file_tools, git_tools, shell_tools
 
@@ -82,8 +82,12 @@ def respond(request: ModelRequest) -> ModelResponse:
     return ScriptedModel.text("Fixed add (it subtracted); the test passes; committed on fix/add.")
 
 
-def coder(root: Path) -> Agent[str]:
-    """The agent, its tools bound to the repository at ``root``."""
+def coder(root: Path, model: Model | None = None, *, approve: bool = True) -> Agent[str]:
+    """The agent, its tools bound to the repository at ``root``.
+
+    ``model`` replaces the scripted one; ``approve=False`` commits without
+    waiting for a human (the eval suite, evals/coding_agent, runs it so).
+    """
     python_dir = os.path.dirname(sys.executable)
     passthrough = {"PATH": f"{python_dir}{os.pathsep}{os.defpath}"}
     if "CODING_LEDGER" in os.environ:
@@ -92,13 +96,13 @@ def coder(root: Path) -> Agent[str]:
         "coder",
         "You fix failing tests. Read before you edit; edit with unified diffs; "
         "run the tests; commit on a branch when they pass.",
-        ScriptedModel(respond),
+        model or ScriptedModel(respond),
         [
             file_tools(root),
             shell_tools(
                 root, allow=[["python", "-m", "pytest"]], env=passthrough, limits=Limits(timeout=60)
             ),
-            git_tools(root),
+            git_tools(root, commit_needs_approval=approve),
         ],
         max_iter=10,
     )

@@ -21,33 +21,6 @@ def load(name: str) -> ModuleType:
     return module
 
 
-async def test_research_agent(capsys: pytest.CaptureFixture[str]) -> None:
-    example = load("research_agent")
-    answer = "Durable agents journal each step, so they resume after a crash."
-    assert await example.main() == answer
-    assert capsys.readouterr().out == (
-        "researcher/infer: infer\n"
-        "researcher/tool/search_web: run\n"
-        "researcher/infer#1: infer\n"
-        "researcher/tool/read_page: run\n"
-        "researcher/infer#2: infer\n"
-        f"{answer}\n"
-        "1240 tokens, $0.0034\n"
-    )
-    assert len(example.model.requests) == 3
-
-
-async def test_research_agent_prints_na_for_an_unknown_price(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from agentkit.models import ScriptedModel
-
-    monkeypatch.setattr(ScriptedModel, "cost", lambda self, usage, answered_by: None)
-    example = load("research_agent")
-    await example.main()
-    assert capsys.readouterr().out.splitlines()[-1] == "1240 tokens, n/a"
-
-
 async def test_approval_gate(capsys: pytest.CaptureFixture[str]) -> None:
     example = load("approval_gate")
     assert await example.main() == "The refund of 40 on A-17 is done."
