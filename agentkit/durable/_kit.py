@@ -17,7 +17,7 @@ from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
 from agentkit.durable._replay import check_length
 from agentkit.durable._serde import load
-from agentkit.durable._worker import Worker
+from agentkit.durable._worker import DEFAULT_CONCURRENCY, Worker
 from agentkit.errors import (
     ConfigError,
     FunctionNotFound,
@@ -473,7 +473,7 @@ class AgentKit:
     async def worker(
         self,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_interval: float = 0.5,
         stop_when_idle: bool = False,
     ) -> None:

@@ -27,13 +27,19 @@ logging.getLogger("agentkit").addHandler(logging.NullHandler())
 logger = logging.getLogger("agentkit.worker")
 logger.addFilter(RedactingFilter())
 
+#: Runs one worker executes at once unless told otherwise. Agents spend their
+#: time waiting for models and tools, not on the CPU, and a waiting run holds
+#: only a task and its locals (a few KB), so the default is sized for I/O-bound
+#: work; lower it for CPU-bound steps.
+DEFAULT_CONCURRENCY = 1000
+
 
 class Worker:
     """Executes due runs of the functions registered on ``kit``.
 
     Args:
         kit: the kit whose store and functions to use.
-        concurrency: runs executed at once.
+        concurrency: runs executed at once (default `DEFAULT_CONCURRENCY`).
         poll_interval: seconds between looks at the store when nothing happens.
         root_run_id: only this run and its descendants (used by `AgentKit.run`).
         announce_waits: also say on stderr, when it is a terminal, that a run
@@ -46,7 +52,7 @@ class Worker:
         self,
         kit: AgentKit,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_interval: float = 0.5,
         root_run_id: str | None = None,
         announce_waits: bool | None = None,
@@ -93,16 +99,17 @@ class Worker:
         if free <= 0:
             return 0
         now = kit.clock.now()
-        claimed = 0
-        due = kit.store.due_run_ids(
-            now, free * 2, function_ids=list(kit.functions), root_run_id=self.root_run_id
+        # One statement claims them all (the store's batch claim), instead of
+        # a transaction per run before any of them starts.
+        runs = kit.store.claim_due_runs(
+            kit.worker_id,
+            now,
+            now + kit.lease_ttl,
+            free,
+            function_ids=list(kit.functions),
+            root_run_id=self.root_run_id,
         )
-        for run_id in due:
-            if run_id in self.active or len(self.active) >= self.concurrency:
-                continue
-            run = kit.store.claim_run(run_id, kit.worker_id, now, now + kit.lease_ttl)
-            if run is None:
-                continue
+        for run in runs:
             logger.info(
                 "claimed run %s (%s), execution %d%s",
                 run.id,
@@ -112,10 +119,9 @@ class Worker:
             )
             assert self._heartbeat is not None, "claims happen inside run()"
             executor = Executor(kit, run, kit.worker_id, self._heartbeat, self)
-            task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run_id}")
-            self.active[run_id] = task
-            claimed += 1
-        return claimed
+            task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run.id}")
+            self.active[run.id] = task
+        return len(runs)
 
     async def _execute(self, executor: Executor) -> None:
         run_id = executor.run.id

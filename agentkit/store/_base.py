@@ -44,6 +44,13 @@ class Store(ABC):
         ``idempotency_key``, that run is returned instead and nothing is written.
         """
 
+    def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
+        """`create_run` for many runs; the SQL store writes them in one transaction.
+
+        Returns, in order, each run as stored and whether it is new.
+        """
+        return [self.create_run(run) for run in runs]
+
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
@@ -83,6 +90,31 @@ class Store(ABC):
         Returns the claimed run, or None when it was not claimable (another
         worker won, or it is not due).
         """
+
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        """Claim up to ``limit`` due runs at once, oldest first (see `claim_run`).
+
+        A worker calls this instead of `due_run_ids` then `claim_run` per run:
+        the SQL store claims them all in one statement. This default does the
+        two steps, which is right for a store that lives in one process.
+        """
+        claimed: list[RunRecord] = []
+        for run_id in self.due_run_ids(
+            now, limit, function_ids=function_ids, root_run_id=root_run_id
+        ):
+            run = self.claim_run(run_id, owner, now, lease_expires_at)
+            if run is not None:
+                claimed.append(run)
+        return claimed
 
     @abstractmethod
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
@@ -183,6 +215,16 @@ class Store(ABC):
     @abstractmethod
     def append_completion(self, completion: CompletionRecord) -> None:
         """Store one model-call attempt (success or failure)."""
+
+    def append_completion_step(self, completion: CompletionRecord, step: StepRecord) -> StepRecord:
+        """Store a successful attempt and journal the step that names it, in one transaction.
+
+        If the step's key is already journaled (another worker got there
+        first), the stored entry is kept and returned, as in `append_step`; the
+        completion is stored either way (it was paid for).
+        """
+        self.append_completion(completion)
+        return self.append_step(step)
 
     @abstractmethod
     def get_completion(self, completion_id: str) -> CompletionRecord | None:

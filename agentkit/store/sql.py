@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -27,10 +26,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    bindparam,
     create_engine,
     delete,
     event,
+    func,
     insert,
     or_,
     select,
@@ -63,6 +62,7 @@ from agentkit.store._records import (
     scrubbed_row,
 )
 from agentkit.store._sql_threads import THREAD_TABLES, SQLThreads
+from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
@@ -230,8 +230,10 @@ class SQLStore(SQLThreads, Store):
             )
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
         in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
-        self._hot: _HotPath | None = (
-            _HotPath(self._engine) if self.is_sqlite and not in_memory else None
+        self._hot: SQLiteFastPath | None = (
+            SQLiteFastPath(self._engine, str(parsed.database), _runs, _steps, _completions)
+            if self.is_sqlite and not in_memory
+            else None
         )
         # A private in-memory SQLite database is one connection shared by every
         # thread (the lease heartbeat runs in one): transactions take turns on it.
@@ -312,6 +314,17 @@ class SQLStore(SQLThreads, Store):
             ).one()
         return _run(row), False
 
+    def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
+        if any(run.idempotency_key is not None for run in runs):
+            return super().create_runs(runs)  # each may meet an existing run
+        rows = [_row(run) for run in runs]
+        if self._hot is not None:
+            self._hot.insert_runs(rows)
+        elif rows:
+            with self._write() as conn:
+                conn.execute(_INSERT_RUN, rows)
+        return [(run, True) for run in runs]
+
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._read() as conn:
             row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
@@ -368,6 +381,46 @@ class SQLStore(SQLThreads, Store):
             _update_run(conn, run_id, claim)
         return dataclasses.replace(run, **claim)
 
+    @_retry_conflicts
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        due = select(_runs.c.id).where(_claimable(now)).order_by(_runs.c.created_at, _runs.c.id)
+        if function_ids is not None:
+            due = due.where(_runs.c.function_id.in_(list(function_ids)))
+        if root_run_id is not None:
+            due = due.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
+        due = due.limit(limit)
+        if not self.is_sqlite:
+            # Other workers' claims skip the rows this one is taking, and
+            # the outer WHERE checks again each row it got.
+            due = due.with_for_update(skip_locked=True)
+        claim = (
+            update(_runs)
+            .where(_runs.c.id.in_(due.scalar_subquery()), _claimable(now))
+            # The SQL twin of `rules.claimed`.
+            .values(
+                status="running",
+                lease_owner=owner,
+                lease_expires_at=lease_expires_at,
+                started_at=func.coalesce(_runs.c.started_at, now),
+                executions=_runs.c.executions + 1,
+                updated_at=now,
+            )
+            .returning(*_runs.c)
+        )
+        with self._write() as conn:
+            runs = [_run(row) for row in conn.execute(claim)]
+        runs.sort(key=lambda run: (run.created_at, run.id))
+        return runs
+
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
             result = conn.execute(
@@ -421,6 +474,10 @@ class SQLStore(SQLThreads, Store):
         error: str | None = None,
     ) -> bool:
         output, error = scrub_text(output), scrub_text(error)
+        if self._hot is not None and self._hot.finish_root_run(
+            run_id, owner, status, now, output, error
+        ):
+            return True  # a run without a parent: nothing else to resolve
         with self._write() as conn:
             parent = conn.execute(
                 select(_runs.c.parent_run_id).where(_runs.c.id == run_id)
@@ -593,10 +650,32 @@ class SQLStore(SQLThreads, Store):
     # -- completions --------------------------------------------------------
 
     def append_completion(self, completion: CompletionRecord) -> None:
+        if self._hot is not None:
+            self._hot.insert_completion(_row(completion))
+            return
         with self._write() as conn:
             conn.execute(_INSERT_COMPLETION, _row(completion))
 
+    def append_completion_step(self, completion: CompletionRecord, step: StepRecord) -> StepRecord:
+        if self._hot is not None:
+            if self._hot.insert_completion_step(_row(completion), _row(step)):
+                return step
+        else:
+            with self._write() as conn:
+                conn.execute(_INSERT_COMPLETION, _row(completion))
+                try:
+                    with conn.begin_nested():
+                        conn.execute(_INSERT_STEP, _row(step))
+                    return step
+                except IntegrityError:
+                    pass  # journaled by another worker first; the completion stays
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
+
     def get_completion(self, completion_id: str) -> CompletionRecord | None:
+        if self._hot is not None:
+            return self._hot.get_completion(completion_id)
         with self._read() as conn:
             row = conn.execute(
                 select(_completions).where(_completions.c.id == completion_id)
@@ -692,74 +771,3 @@ class SQLStore(SQLThreads, Store):
                 if _close_and_wake(conn, resolution, event.received_at):
                     woken.append(wait.run_id)
         return woken
-
-
-class _HotPath:
-    """Appends steps to a SQLite file on one long-lived DBAPI connection per thread.
-
-    Appending a step is the hot path of every durable run. SQLAlchemy still
-    compiles the INSERT (from the same table as everywhere else); only the
-    per-transaction machinery (pool checkout, events) is skipped, which on
-    SQLite costs more than the insert itself.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        compiled = _INSERT_STEP.compile(
-            dialect=engine.dialect, column_keys=[c.name for c in _steps.columns if c.name != "id"]
-        )
-        self._sql = str(compiled)
-        self._order = list(compiled.positiontup or [])
-        journal = (
-            select(*_STEP_COLUMNS)
-            .where(_steps.c.run_id == bindparam("run_id"))
-            .order_by(_steps.c.seq)
-            .compile(dialect=engine.dialect)
-        )
-        self._journal_sql = str(journal)
-        self._engine = engine
-        self._local = threading.local()
-        self._opened: list[Any] = []
-        self._lock = threading.Lock()
-
-    def _connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._engine.raw_connection()  # pragmas applied by the connect event
-            self._local.conn = conn
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def insert_step(self, row: dict[str, Any]) -> bool:
-        """Insert one step in its own transaction; False on a key conflict."""
-        conn = self._connection()
-        cursor = conn.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                cursor.execute(self._sql, tuple(row[name] for name in self._order))
-            except sqlite3.IntegrityError:
-                cursor.execute("ROLLBACK")
-                return False
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-            return True
-        finally:
-            cursor.close()
-
-    def load_journal(self, run_id: str) -> list[StepRecord]:
-        """The run's steps in seq order, in one SELECT (the other half of the hot path)."""
-        cursor = self._connection().cursor()
-        try:
-            return [StepRecord(*row) for row in cursor.execute(self._journal_sql, (run_id,))]
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
-        self._local = threading.local()
