@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import warnings
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import pydantic_core
@@ -299,6 +299,52 @@ class AgentKit:
                 raise IdempotencyConflict(key, function.id, stored.id, existing, new)
         self._notify()
         return RunHandle(self, stored.id)
+
+    async def start_many(
+        self, function: DurableFunction[..., R], inputs: Iterable[Mapping[str, Any]], /
+    ) -> list[RunHandle[R]]:
+        """Queue one run of ``function`` per input (keyword arguments), in one transaction.
+
+        Every input is checked against the function's parameters before any run
+        is created, so bad input creates none. Much faster than ``start`` in a
+        loop for thousands of runs.
+
+        Raises:
+            UsageError: an input does not fit the function's signature (the
+                message names its position), or the function carries an
+                idempotency key (one key cannot name many runs).
+        """
+        self._check_registered(function)
+        if function.start_options.idempotency_key is not None:
+            raise UsageError(
+                f"start_many cannot start durable function {function.id!r} with an "
+                "idempotency key: one key would name every run; use start() per run"
+            )
+        now = self.clock.now()
+        records: list[RunRecord] = []
+        for index, input in enumerate(inputs):
+            if not isinstance(input, Mapping):
+                raise UsageError(
+                    f"start_many: input {index} is a {type(input).__name__}, "
+                    "not a mapping of keyword arguments"
+                )
+            try:
+                input_json = function.input_codec.encode((), dict(input))
+            except UsageError as exc:
+                raise UsageError(f"start_many: input {index}: {exc}") from exc
+            records.append(
+                RunRecord(
+                    id=new_id("run"),
+                    function_id=function.id,
+                    status="queued",
+                    input=input_json,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        stored = self.store.create_runs(records)
+        self._notify()
+        return [RunHandle(self, run.id) for run, _ in stored]
 
     async def run(self, function: DurableFunction[P, R], /, *args: P.args, **input: P.kwargs) -> R:
         """Start a run and execute it (and its children) here until it ends.

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._executor import Executor
@@ -32,6 +32,8 @@ logger.addFilter(RedactingFilter())
 #: only a task and its locals (a few KB), so the default is sized for I/O-bound
 #: work; lower it for CPU-bound steps.
 DEFAULT_CONCURRENCY = 1000
+# After a slot frees, how long to let others free before claiming again.
+CLAIM_GATHER_DELAY = 0.005
 
 
 class Worker:
@@ -68,6 +70,7 @@ class Worker:
         # Tokens whose wait this worker has already told about.
         self.announced: set[str] = set()
         self._heartbeat: LeaseHeartbeat | None = None
+        self._freed = asyncio.Event()  # an execution ended: a slot is free
 
     async def run(
         self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
@@ -135,16 +138,24 @@ class Worker:
         finally:
             self.kit._executors.pop(run_id, None)
             self.active.pop(run_id, None)
+            self._freed.set()
 
     async def _idle(self, wake: asyncio.Event) -> None:
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(wake.wait())]
-        waiters.extend(self.active.values())
+        # Wait for a notification or a freed slot, not on every active task: with
+        # thousands of runs, waiting on each task would cost O(runs) per wake-up.
+        freed = self._freed
+        freed.clear()
+        waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(freed.wait())]
         try:
             await asyncio.wait(
                 waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            waiters[0].cancel()
+            for waiter in waiters:
+                waiter.cancel()
+        if freed.is_set() and not wake.is_set():
+            # Runs that end together free their slots together: one claim for all.
+            await asyncio.sleep(CLAIM_GATHER_DELAY)
 
     async def _shutdown(self) -> None:
         tasks = list(self.active.values())

@@ -120,6 +120,15 @@ class Store(ABC):
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         """Extend the lease; False when ``owner`` no longer holds the run."""
 
+    def renew_leases(
+        self, run_ids: Collection[str], owner: str, lease_expires_at: float
+    ) -> set[str]:
+        """`renew_lease` for many runs; returns the ids whose lease ``owner`` still held.
+
+        The SQL store renews them in one statement.
+        """
+        return {run_id for run_id in run_ids if self.renew_lease(run_id, owner, lease_expires_at)}
+
     @abstractmethod
     def suspend_run(
         self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float

@@ -398,13 +398,17 @@ class SQLStore(SQLThreads, Store):
         if root_run_id is not None:
             due = due.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
         due = due.limit(limit)
-        if not self.is_sqlite:
-            # Other workers' claims skip the rows this one is taking, and
-            # the outer WHERE checks again each row it got.
-            due = due.with_for_update(skip_locked=True)
+        if self.is_sqlite:
+            chosen = due.scalar_subquery()
+        else:
+            # Other workers' claims skip the rows this one is taking. The
+            # chosen ids are materialized once: PostgreSQL may otherwise run a
+            # LIMIT subquery again per row and claim more than ``limit``.
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            chosen = select(locked.c.id).scalar_subquery()
         claim = (
             update(_runs)
-            .where(_runs.c.id.in_(due.scalar_subquery()), _claimable(now))
+            .where(_runs.c.id.in_(chosen), _claimable(now))
             # The SQL twin of `rules.claimed`.
             .values(
                 status="running",
@@ -433,6 +437,24 @@ class SQLStore(SQLThreads, Store):
                 .values(lease_expires_at=lease_expires_at)
             )
         return result.rowcount == 1
+
+    def renew_leases(
+        self, run_ids: Collection[str], owner: str, lease_expires_at: float
+    ) -> set[str]:
+        if not run_ids:
+            return set()
+        with self._write() as conn:
+            renewed = conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id.in_(list(run_ids)),
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                )
+                .values(lease_expires_at=lease_expires_at)
+                .returning(_runs.c.id)
+            )
+            return set(renewed.scalars())
 
     def suspend_run(
         self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
