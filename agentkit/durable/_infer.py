@@ -312,7 +312,7 @@ async def _live(
     record.attempts, record.ended_at = len(stored), ex.clock.now()
     if held and held[-1] is completion:
         held.clear()
-        journaled = ex.store.append_completion_step(completion, record)
+        journaled = await ex.store.append_completion_step_async(completion, record)
         ex.journal.record(journaled)
         return journaled, completion
     flush()

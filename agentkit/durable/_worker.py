@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._executor import Executor
+from agentkit.durable._gc import relaxed_gc
 from agentkit.durable._heartbeat import LeaseHeartbeat
 
 if TYPE_CHECKING:
@@ -76,6 +77,10 @@ class Worker:
         self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
     ) -> None:
         """Loop until ``until()`` is true, or (``stop_when_idle``) nothing is due or running."""
+        with relaxed_gc(self.concurrency):
+            await self._run(stop_when_idle, until)
+
+    async def _run(self, stop_when_idle: bool, until: Callable[[], bool] | None) -> None:
         wake = asyncio.Event()
         self.kit._wakers.add(wake)
         self._heartbeat = LeaseHeartbeat(self.kit, asyncio.get_running_loop())

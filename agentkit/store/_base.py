@@ -235,6 +235,17 @@ class Store(ABC):
         self.append_completion(completion)
         return self.append_step(step)
 
+    async def append_completion_step_async(
+        self, completion: CompletionRecord, step: StepRecord
+    ) -> StepRecord:
+        """`append_completion_step`, awaited: the one store write of a live model call.
+
+        A store may do it off the event loop, committed in one transaction with
+        other callers' writes (the SQLite file store does); it returns once the
+        write is committed. This default writes at once, on the loop.
+        """
+        return self.append_completion_step(completion, step)
+
     @abstractmethod
     def get_completion(self, completion_id: str) -> CompletionRecord | None:
         """The stored attempt, or None."""

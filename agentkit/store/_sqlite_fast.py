@@ -15,10 +15,13 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
+from agentkit.store._group_commit import GroupCommitter, Work
 from agentkit.store._records import CompletionRecord, RunRecord, StepRecord
 
 T = TypeVar("T")
@@ -91,6 +94,7 @@ class SQLiteFastPath:
         self._finish_sql = str(finish)
         self._finish_order = list(finish.positiontup or [])
         self._database = database
+        self.group = GroupCommitter(partial(open_connection, database))
         self._local = threading.local()
         self._opened: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
@@ -132,19 +136,27 @@ class SQLiteFastPath:
             lambda c: c.execute(self._insert_completion.sql, self._insert_completion.params(row))
         )
 
+    def _completion_step(self, completion: dict[str, Any], step: dict[str, Any]) -> Work:
+        def work(cursor: Any) -> bool:
+            cursor.execute(self._insert_completion.sql, self._insert_completion.params(completion))
+            cursor.execute(self._insert_step_or_keep.sql, self._insert_step_or_keep.params(step))
+            return bool(cursor.rowcount == 1)
+
+        return work
+
     def insert_completion_step(self, completion: dict[str, Any], step: dict[str, Any]) -> bool:
         """Insert a completion and the step naming it, atomically.
 
         False when the step's key was already journaled: the completion is
         stored anyway, the stored step is kept.
         """
+        return bool(self._write(self._completion_step(completion, step)))
 
-        def work(cursor: Any) -> bool:
-            cursor.execute(self._insert_completion.sql, self._insert_completion.params(completion))
-            cursor.execute(self._insert_step_or_keep.sql, self._insert_step_or_keep.params(step))
-            return bool(cursor.rowcount == 1)
-
-        return self._write(work)
+    def submit_completion_step(
+        self, completion: dict[str, Any], step: dict[str, Any]
+    ) -> Future[bool]:
+        """`insert_completion_step` on the group-commit thread."""
+        return self.group.submit(self._completion_step(completion, step))
 
     def insert_runs(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert many runs (none with an idempotency key) in one transaction."""
@@ -190,11 +202,21 @@ class SQLiteFastPath:
         return None if row is None else CompletionRecord(*row)
 
     def close(self) -> None:
+        self.group.close()
         with self._lock:
             for held in list(self._opened):
                 held.conn.close()
             self._opened.clear()
         self._local = threading.local()
+
+
+def open_connection(database: str) -> sqlite3.Connection:
+    """A connection with our own BEGIN/COMMIT and the same pragmas as the engine's."""
+    conn = sqlite3.connect(database, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
 
 
 class _Connection:
@@ -207,13 +229,7 @@ class _Connection:
     __slots__ = ("__weakref__", "conn")
 
     def __init__(self, database: str) -> None:
-        # Our own BEGIN/COMMIT (isolation_level=None); the same pragmas as the engine's.
-        self.conn = sqlite3.connect(
-            database, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn = open_connection(database)
 
     def __del__(self) -> None:
         self.conn.close()

@@ -12,6 +12,7 @@ that two writers queue on the lock instead of failing on an upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import random
@@ -691,6 +692,18 @@ class SQLStore(SQLThreads, Store):
                     return step
                 except IntegrityError:
                     pass  # journaled by another worker first; the completion stays
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
+
+    async def append_completion_step_async(
+        self, completion: CompletionRecord, step: StepRecord
+    ) -> StepRecord:
+        if self._hot is None:
+            return self.append_completion_step(completion, step)
+        written = self._hot.submit_completion_step(_row(completion), _row(step))
+        if await asyncio.wrap_future(written):
+            return step
         existing = self._get_step(step.run_id, step.key)
         assert existing is not None, "a unique-key conflict implies a stored step"
         return existing
