@@ -22,13 +22,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 from agentkit.store._group_commit import GroupCommitter, Work
-from agentkit.store._records import CompletionRecord, RunRecord, StepRecord
+from agentkit.store._records import CompletionRecord, RunRecord, StepRecord, TokenRecord
 
 T = TypeVar("T")
 
 _STEP_FIELDS = [f.name for f in dataclasses.fields(StepRecord)]
 _COMPLETION_FIELDS = [f.name for f in dataclasses.fields(CompletionRecord)]
 _RUN_FIELDS = [f.name for f in dataclasses.fields(RunRecord)]
+_TOKEN_FIELDS = [f.name for f in dataclasses.fields(TokenRecord)]
 
 
 class _Insert:
@@ -47,12 +48,56 @@ class _Insert:
         return tuple(row[name] for name in self.order)
 
 
+class _Compiled:
+    """A Core statement compiled once; executed with a dict of its bind parameters."""
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        self._compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(self._compiled)
+        self._order = list(self._compiled.positiontup or [])
+
+    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        bound = self._compiled.construct_params(values)
+        return tuple(bound[name] for name in self._order)
+
+
 class SQLiteFastPath:
     """Hot statements of one SQLite file, each in its own short write transaction."""
 
     def __init__(
-        self, engine: Engine, database: str, runs: Table, steps: Table, completions: Table
+        self,
+        engine: Engine,
+        database: str,
+        runs: Table,
+        steps: Table,
+        completions: Table,
+        tokens: Table,
     ) -> None:
+        self._insert_token = _Insert(tokens, engine, _TOKEN_FIELDS)
+        self._token_sql = str(
+            select(*[tokens.c[name] for name in _TOKEN_FIELDS])
+            .where(tokens.c.token == bindparam("token"))
+            .compile(dialect=engine.dialect)
+        )
+        # Parks a running run (the SQL of `rules.suspended`), only while its
+        # owner holds it and no wake-up arrived since the claim.
+        self._suspend = _Compiled(
+            update(runs)
+            .where(
+                runs.c.id == bindparam("run_id"),
+                runs.c.lease_owner == bindparam("owner"),
+                runs.c.status == "running",
+                runs.c.wake_seq == bindparam("seq"),
+            )
+            .values(
+                status="waiting",
+                wake_at=bindparam("wake"),
+                lease_owner=None,
+                lease_expires_at=None,
+                updated_at=bindparam("now"),
+            ),
+            engine,
+        )
         self._insert_step = _Insert(steps, engine, _STEP_FIELDS)
         self._insert_step_or_keep = _Insert(steps, engine, _STEP_FIELDS, ignore_conflict=True)
         self._insert_completion = _Insert(completions, engine, _COMPLETION_FIELDS)
@@ -130,6 +175,35 @@ class SQLiteFastPath:
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def insert_step_and_token(self, step: dict[str, Any], token: dict[str, Any]) -> bool:
+        """Insert a token wait and its token atomically; False on a step key conflict."""
+
+        def work(cursor: Any) -> None:
+            cursor.execute(self._insert_step.sql, self._insert_step.params(step))
+            cursor.execute(self._insert_token.sql, self._insert_token.params(token))
+
+        try:
+            self._write(work)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def suspend_run(
+        self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
+    ) -> bool:
+        params = self._suspend.params(
+            {"run_id": run_id, "owner": owner, "seq": wake_seq, "wake": wake_at, "now": now}
+        )
+        return bool(self._write(lambda c: c.execute(self._suspend.sql, params).rowcount == 1))
+
+    def get_token(self, token: str) -> TokenRecord | None:
+        cursor = self._connection().cursor()
+        try:
+            row = cursor.execute(self._token_sql, (token,)).fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else TokenRecord(*row)
 
     def insert_completion(self, row: dict[str, Any]) -> None:
         self._write(

@@ -232,7 +232,7 @@ class SQLStore(SQLThreads, Store):
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
         in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
         self._hot: SQLiteFastPath | None = (
-            SQLiteFastPath(self._engine, str(parsed.database), _runs, _steps, _completions)
+            SQLiteFastPath(self._engine, str(parsed.database), _runs, _steps, _completions, _tokens)
             if self.is_sqlite and not in_memory
             else None
         )
@@ -460,6 +460,8 @@ class SQLStore(SQLThreads, Store):
     def suspend_run(
         self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
     ) -> bool:
+        if self._hot is not None:
+            return self._hot.suspend_run(run_id, owner, wake_at, wake_seq, now)
         with self._write() as conn:
             result = conn.execute(
                 update(_runs)
@@ -601,8 +603,13 @@ class SQLStore(SQLThreads, Store):
             return [_step(row) for row in rows]
 
     def append_step(self, step: StepRecord, token: TokenRecord | None = None) -> StepRecord:
-        if token is None and self._hot is not None:
-            if self._hot.insert_step(_row(step)):
+        if self._hot is not None:
+            written = (
+                self._hot.insert_step(_row(step))
+                if token is None
+                else self._hot.insert_step_and_token(_row(step), _row(token))
+            )
+            if written:
                 return step
             existing = self._get_step(step.run_id, step.key)
             assert existing is not None, "a unique-key conflict implies a stored step"
@@ -731,6 +738,8 @@ class SQLStore(SQLThreads, Store):
     # -- tokens -------------------------------------------------------------
 
     def get_token(self, token: str) -> TokenRecord | None:
+        if self._hot is not None:
+            return self._hot.get_token(token)
         with self._read() as conn:
             row = conn.execute(select(_tokens).where(_tokens.c.token == token)).first()
         return None if row is None else _token(row)
