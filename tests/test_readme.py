@@ -31,6 +31,7 @@ PLACEHOLDERS = {
     "Agents and tools": [{"archive", "mailer", "summarize"}],
     "Model calls": [{"print_delta"}],
     "Memory": [{"model", "small_model"}],
+    "Many runs in one process": [{"answer"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

@@ -37,3 +37,11 @@ async def test_model_failover(capsys: pytest.CaptureFixture[str]) -> None:
         "attempt 2: primary failed\n"
         "attempt 3: backup ok\n"
     )
+
+
+async def test_many_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = await load("many_runs").main()
+    assert outputs == ["3 seen"] * 2000
+    assert capsys.readouterr().out == (
+        "2000 runs completed, each made 2 steps\nfirst answer: 3 seen\n"
+    )
