@@ -118,6 +118,10 @@ class Worker:
             root_run_id=self.root_run_id,
         )
         for run in runs:
+            if run.id in self.active:
+                # Its lease lapsed while this worker still executes it (renewals
+                # failed): the claim renewed it; the execution under way goes on.
+                continue
             logger.info(
                 "claimed run %s (%s), execution %d%s",
                 run.id,

@@ -709,7 +709,8 @@ class SQLStore(SQLThreads, Store):
         if self._hot is None:
             return self.append_completion_step(completion, step)
         written = self._hot.submit_completion_step(_row(completion), _row(step))
-        if await asyncio.wrap_future(written):
+        # Shielded: a run cancelled meanwhile still keeps the call it paid for.
+        if await asyncio.shield(asyncio.wrap_future(written)):
             return step
         existing = self._get_step(step.run_id, step.key)
         assert existing is not None, "a unique-key conflict implies a stored step"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +146,24 @@ def test_renew_leases_renews_only_what_the_owner_holds(store: Store) -> None:
     assert mine is not None and mine.lease_expires_at == NOW + 30
     assert theirs is not None and theirs.lease_expires_at == NOW
     assert store.renew_leases([], "w", NOW + 30) == set()
+
+
+async def test_completion_steps_written_together_each_keep_their_outcome(store: Store) -> None:
+    """Writes that a store commits as one group (the SQLite file store) stay separate."""
+    store.create_run(run("r", status="running", lease_owner="w"))
+    entries = [
+        step("r", f"think#{i}", i, kind="infer", output=f'{{"completion_id": "c{i}"}}')
+        for i in range(50)
+    ]
+    late = step("r", "think#3", 3, kind="infer", output='{"completion_id": "late"}')
+    written = await asyncio.gather(
+        *(
+            store.append_completion_step_async(completion("r", e.key, f"c{i}"), e)
+            for i, e in enumerate(entries)
+        ),
+        store.append_completion_step_async(completion("r", "think#3", "late"), late),
+    )
+    assert written[:50] == entries
+    assert written[50] == entries[3]  # the key was journaled first: that entry wins
+    assert store.load_journal("r") == entries
+    assert len(store.list_completions("r")) == 51  # the late attempt was paid for: kept
