@@ -8,6 +8,7 @@ import typer
 
 import agentkit
 from agentkit.cli._boundary import BoundaryGroup, CLIState, Command
+from agentkit.cli._db import db_app
 from agentkit.cli._demo import demo
 from agentkit.cli._runs import runs_app
 from agentkit.cli._tokens import tokens_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
+app.add_typer(db_app)
 app.command("worker", cls=Command)(worker)
 app.command("demo", cls=Command)(demo)
 

@@ -152,6 +152,8 @@ class AgentKit:
         lease_ttl: seconds a worker holds a run without renewing its lease;
             a run whose worker died is resumed elsewhere after this long.
         worker_id: name of this process's worker in leases.
+        auto_migrate: migrate a database made by an older agentkit on open
+            (otherwise it is refused, and ``agentkit db upgrade`` migrates it).
     """
 
     # What `function` registers; a layer above may add methods to its functions
@@ -166,6 +168,7 @@ class AgentKit:
         clock: Clock | None = None,
         lease_ttl: float = 30.0,
         worker_id: str | None = None,
+        auto_migrate: bool = False,
     ) -> None:
         if store is not None and database_url is not None:
             raise ConfigError("pass either database_url or store, not both")
@@ -174,7 +177,9 @@ class AgentKit:
             if not isinstance(worker_id, str) or not worker_id:
                 raise ConfigError(f"worker_id must be a non-empty string, got {worker_id!r}")
             check_length("worker_id", worker_id, MAX_WORKER_ID_LENGTH, ConfigError)
-        self.store: Store = store or _sql_store(database_url_from_env(database_url))
+        if store is not None and auto_migrate:
+            raise ConfigError("auto_migrate applies to a database_url; migrate the store you pass")
+        self.store: Store = store or _sql_store(database_url_from_env(database_url), auto_migrate)
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
@@ -537,8 +542,8 @@ class AgentKit:
         self.store.close()
 
 
-def _sql_store(url: str) -> Store:
+def _sql_store(url: str, auto_migrate: bool) -> Store:
     # SQLAlchemy loads only for a kit that opens a database, not on import.
     from agentkit.store import SQLStore
 
-    return SQLStore(url)
+    return SQLStore(url, auto_migrate=auto_migrate)

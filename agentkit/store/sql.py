@@ -62,6 +62,7 @@ from agentkit.store._records import (
     scrub_text,
     scrubbed_row,
 )
+from agentkit.store._schema import HEAD, check_revision, current_revision, stamp_head, upgrade
 from agentkit.store._sql_threads import THREAD_TABLES, SQLThreads
 from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
@@ -198,10 +199,22 @@ class SQLStore(SQLThreads, Store):
         url: SQLAlchemy database URL. ``sqlite:///path.db`` creates the parent
             folder; ``sqlite://`` is a private in-memory database;
             ``postgresql+psycopg://...`` needs the ``postgres`` extra.
-        create_tables: create missing tables on open.
+        create_tables: create the tables of a database that has none.
+        auto_migrate: migrate a database made by an older agentkit to this
+            one's schema on open; without it such a database is refused with
+            a `ConfigError` that says to run ``agentkit db upgrade``.
+        check_schema: refuse a database at another schema revision (False
+            only to inspect or migrate it, as ``agentkit db`` does).
     """
 
-    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, create_tables: bool = True) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_DATABASE_URL,
+        *,
+        create_tables: bool = True,
+        auto_migrate: bool = False,
+        check_schema: bool = True,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -211,15 +224,15 @@ class SQLStore(SQLThreads, Store):
         shown = parsed.render_as_string(hide_password=True)
         #: The URL with its password hidden, for messages and logs.
         self.safe_url = shown
+        in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
+        # A private in-memory SQLite database is one connection shared by every
+        # thread (the lease heartbeat runs in one): transactions take turns on it.
+        self._serial: threading.RLock | None = threading.RLock() if in_memory else None
         try:
             self._engine = (
                 self._make_engine(parsed.database) if self.is_sqlite else self._other(url)
             )
-            if create_tables:
-                RunRow.metadata.create_all(self._engine, tables=_TABLES)
-            else:
-                with self._engine.connect():
-                    pass
+            self._open_schema(create_tables, auto_migrate, check_schema)
         except SQLAlchemyError as exc:
             reason = getattr(exc, "orig", None) or exc
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
@@ -230,15 +243,36 @@ class SQLStore(SQLThreads, Store):
                 else f"{exc.strerror}: {exc.filename}"
             )
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
-        in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
         self._hot: SQLiteFastPath | None = (
             SQLiteFastPath(self._engine, str(parsed.database), _runs, _steps, _completions, _tokens)
             if self.is_sqlite and not in_memory
             else None
         )
-        # A private in-memory SQLite database is one connection shared by every
-        # thread (the lease heartbeat runs in one): transactions take turns on it.
-        self._serial: threading.RLock | None = threading.RLock() if in_memory else None
+
+    def _open_schema(self, create_tables: bool, auto_migrate: bool, check_schema: bool) -> None:
+        """Create a new database's tables, or check (or migrate) an existing one's revision."""
+        with self._read() as conn:
+            revision = current_revision(conn)
+        if revision is None:
+            if create_tables:
+                with self._write() as conn:
+                    RunRow.metadata.create_all(conn, tables=_TABLES)
+                    stamp_head(conn)
+            return
+        if revision != HEAD and auto_migrate:
+            self.upgrade_schema()
+        elif check_schema:
+            check_revision(revision, str(self.safe_url))
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (None for a database with no agentkit tables)."""
+        with self._read() as conn:
+            return current_revision(conn)
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Migrate the database to this agentkit's schema; the revisions before and after."""
+        with self._serial or nullcontext():
+            return upgrade(self._engine, str(self.safe_url))
 
     def _make_engine(self, database: str | None) -> Engine:
         if database and database != ":memory:":
