@@ -91,7 +91,7 @@ def make_store(kind: str, tmp_path: Path) -> Store:
         return InMemoryStore()
     if POSTGRES_URL is None:
         pytest.skip(POSTGRES_SKIP_REASON)
-    store = SQLStore(POSTGRES_URL)
+    store = SQLStore(POSTGRES_URL, auto_migrate=True)
     store._engine.dispose()
     with store._engine.begin() as conn:
         conn.exec_driver_sql(

@@ -33,6 +33,7 @@ PLACEHOLDERS = {
     "Model calls": [{"print_delta"}],
     "Memory": [{"model", "small_model"}],
     "Tools": [{"model"}],
+    "Many runs in one process": [{"answer"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

@@ -8,6 +8,7 @@ import typer
 
 import agentkit
 from agentkit.cli._boundary import BoundaryGroup, CLIState, Command
+from agentkit.cli._db import db_app
 from agentkit.cli._demo import demo
 from agentkit.cli._eval import eval_app
 from agentkit.cli._fork import diff_command, fork_command
@@ -28,6 +29,7 @@ runs_app.command("fork", cls=Command)(fork_command)
 runs_app.command("diff", cls=Command)(diff_command)
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
+app.add_typer(db_app)
 app.command("worker", cls=Command)(worker)
 app.command("demo", cls=Command)(demo)
 app.command("replay", cls=Command)(replay_command)

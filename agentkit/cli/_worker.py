@@ -144,7 +144,7 @@ def worker(
             metavar="APP", help="module:attribute naming your AgentKit, e.g. myapp.agents:kit."
         ),
     ],
-    concurrency: Annotated[int, typer.Option(min=1, help="Runs executed at once.")] = 16,
+    concurrency: Annotated[int, typer.Option(min=1, help="Runs executed at once.")] = 1000,
     poll_interval: Annotated[
         float, typer.Option(min=0.001, help="Seconds between looks at the database when idle.")
     ] = 0.5,

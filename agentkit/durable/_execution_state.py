@@ -148,6 +148,9 @@ class Execution:
     # New steps parked in before_live, by task; and the divergence once decided.
     new_steps: dict[asyncio.Task[Any] | None, tuple[str, StepKind]] = field(default_factory=dict)
     divergence: NonDeterminismError | None = None
+    # True on a run's first claim, first pass: no earlier execution can have
+    # stored a completion it did not journal, so ``infer`` need not look.
+    fresh: bool = False
 
     def __post_init__(self) -> None:
         self.journal.on_consume = self.branches.changed

@@ -93,6 +93,7 @@ class Executor:
         self.heartbeat = heartbeat
         self.worker = worker
         self.execution: Execution | None = None
+        self._passes = 0
 
     async def execute(self) -> None:
         """Execute until the run waits or ends; loop while wake-ups race a suspend."""
@@ -138,7 +139,9 @@ class Executor:
             clock=kit.clock,
             journal=journal,
             owner=self.owner,
+            fresh=run.executions == 1 and self._passes == 0,
         )
+        self._passes += 1
         self.execution = ex
         ctx = Context(run_id=run.id, function_id=function.id, step=Steps(ex, function.retry))
         if self.heartbeat is not None:

@@ -35,6 +35,10 @@ logger.addFilter(RedactingFilter())
 _STEP_MODULES = frozenset({"agentkit.durable._context", "agentkit.durable._infer"})
 
 
+#: Leases renewed by one statement.
+RENEW_BATCH = 500
+
+
 def stall_threshold(lease_ttl: float) -> float:
     """How long the loop may be blocked before it is reported: a third of a lease, 0.25-1 s."""
     return max(0.25, min(1.0, lease_ttl / 3))
@@ -160,20 +164,35 @@ class LeaseHeartbeat:
     def _renew_all(self) -> None:
         with self._lock:
             executors = list(self._executors.values())
-        for executor in executors:
+        kit = self.kit
+        # One statement per batch: thousands of leases renew in a few transactions.
+        for start in range(0, len(executors), RENEW_BATCH):
             if self._stopping.is_set():
                 return
-            self._renew(executor)
+            batch = executors[start : start + RENEW_BATCH]
+            by_owner: dict[str, list[str]] = {}
+            for executor in batch:
+                by_owner.setdefault(executor.owner, []).append(executor.run.id)
+            renewed: set[str] = set()
+            try:
+                for owner, run_ids in by_owner.items():
+                    renewed |= kit.store.renew_leases(
+                        run_ids, owner, kit.clock.now() + kit.lease_ttl
+                    )
+            except Exception as exc:  # a database hiccup: the next beat tries again
+                logger.warning("renewing %d leases failed: %s", len(batch), exc)
+                continue
+            for executor in batch:
+                if executor.run.id not in renewed:
+                    self._lost(executor)
 
-    def _renew(self, executor: Executor) -> None:
+    def _lost(self, executor: Executor) -> None:
+        """The lease of ``executor``'s run could not be renewed: stop it."""
         kit, run_id = self.kit, executor.run.id
         try:
-            renewed = kit.store.renew_lease(run_id, executor.owner, kit.clock.now() + kit.lease_ttl)
-            if renewed:
-                return
             current = kit.store.get_run(run_id)
         except Exception as exc:  # a database hiccup: the next beat tries again
-            logger.warning("renewing the lease of run %s failed: %s", run_id, exc)
+            logger.warning("reading run %s after a failed lease renewal failed: %s", run_id, exc)
             return
         with self._lock:
             if self._executors.get(run_id) is not executor:

@@ -255,19 +255,33 @@ async def _live(
         fingerprint=fp,
         started_at=ex.clock.now(),
     )
-    earlier = [
-        c for c in ex.store.list_completions(ex.run.id, key) if c.succeeded and c.fingerprint == fp
-    ]
-    if earlier:  # paid for by a process that died before journaling: use it
-        record.output = _reference(earlier[-1], attempts=0)
-        record.attempts, record.ended_at = 0, ex.clock.now()
-        return _journal(ex, record), earlier[-1]
+    if not ex.fresh:
+        earlier = [
+            c
+            for c in ex.store.list_completions(ex.run.id, key)
+            if c.succeeded and c.fingerprint == fp
+        ]
+        if earlier:  # paid for by a process that died before journaling: use it
+            record.output = _reference(earlier[-1], attempts=0)
+            record.attempts, record.ended_at = 0, ex.clock.now()
+            return _journal(ex, record), earlier[-1]
 
     stored: dict[int, CompletionRecord] = {}
+    # The latest successful attempt is held back to be written in one
+    # transaction with the journal entry naming it; any other is stored at once.
+    held: list[CompletionRecord] = []
+
+    def flush() -> None:
+        while held:
+            ex.store.append_completion(held.pop())
 
     async def on_attempt(attempt: RecordedAttempt) -> None:
+        flush()
         completion = _record(attempt, ex, key, fp)
-        ex.store.append_completion(completion)
+        if attempt.error is None:
+            held.append(completion)
+        else:
+            ex.store.append_completion(completion)
         stored[attempt.number] = completion
 
     try:
@@ -279,6 +293,7 @@ async def _live(
             clock=ex.clock.now,
         )
     except model.call_errors as exc:
+        flush()
         record.status = "failed"
         status_code = getattr(exc, "status_code", None)  # HTTP-like failures carry one
         record.error = error_json(
@@ -291,9 +306,19 @@ async def _live(
         if journaled.status == "failed":
             raise ex.step_failed(journaled) from exc
         return journaled, None
-    record.output = _reference(stored[success.number], attempts=len(stored))
+    except BaseException:
+        flush()  # paid for: kept, so a later execution reuses it
+        raise
+    completion = stored[success.number]
+    record.output = _reference(completion, attempts=len(stored))
     record.attempts, record.ended_at = len(stored), ex.clock.now()
-    return _journal(ex, record), stored[success.number]
+    if held and held[-1] is completion:
+        held.clear()
+        journaled = await ex.store.append_completion_step_async(completion, record)
+        ex.journal.record(journaled)
+        return journaled, completion
+    flush()
+    return _journal(ex, record), completion
 
 
 def _journal(ex: Execution, record: StepRecord) -> StepRecord:

@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import warnings
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import pydantic_core
@@ -17,7 +17,7 @@ from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
 from agentkit.durable._replay import check_length, fork_prefix
 from agentkit.durable._serde import load
-from agentkit.durable._worker import Worker
+from agentkit.durable._worker import DEFAULT_CONCURRENCY, Worker
 from agentkit.errors import (
     ConfigError,
     FunctionNotFound,
@@ -152,6 +152,8 @@ class AgentKit:
         lease_ttl: seconds a worker holds a run without renewing its lease;
             a run whose worker died is resumed elsewhere after this long.
         worker_id: name of this process's worker in leases.
+        auto_migrate: migrate a database made by an older agentkit on open
+            (otherwise it is refused, and ``agentkit db upgrade`` migrates it).
     """
 
     # What `function` registers; a layer above may add methods to its functions
@@ -166,6 +168,7 @@ class AgentKit:
         clock: Clock | None = None,
         lease_ttl: float = 30.0,
         worker_id: str | None = None,
+        auto_migrate: bool = False,
     ) -> None:
         if store is not None and database_url is not None:
             raise ConfigError("pass either database_url or store, not both")
@@ -174,7 +177,9 @@ class AgentKit:
             if not isinstance(worker_id, str) or not worker_id:
                 raise ConfigError(f"worker_id must be a non-empty string, got {worker_id!r}")
             check_length("worker_id", worker_id, MAX_WORKER_ID_LENGTH, ConfigError)
-        self.store: Store = store or _sql_store(database_url_from_env(database_url))
+        if store is not None and auto_migrate:
+            raise ConfigError("auto_migrate applies to a database_url; migrate the store you pass")
+        self.store: Store = store or _sql_store(database_url_from_env(database_url), auto_migrate)
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
@@ -299,6 +304,52 @@ class AgentKit:
                 raise IdempotencyConflict(key, function.id, stored.id, existing, new)
         self._notify()
         return RunHandle(self, stored.id)
+
+    async def start_many(
+        self, function: DurableFunction[..., R], inputs: Iterable[Mapping[str, Any]], /
+    ) -> list[RunHandle[R]]:
+        """Queue one run of ``function`` per input (keyword arguments), in one transaction.
+
+        Every input is checked against the function's parameters before any run
+        is created, so bad input creates none. Much faster than ``start`` in a
+        loop for thousands of runs.
+
+        Raises:
+            UsageError: an input does not fit the function's signature (the
+                message names its position), or the function carries an
+                idempotency key (one key cannot name many runs).
+        """
+        self._check_registered(function)
+        if function.start_options.idempotency_key is not None:
+            raise UsageError(
+                f"start_many cannot start durable function {function.id!r} with an "
+                "idempotency key: one key would name every run; use start() per run"
+            )
+        now = self.clock.now()
+        records: list[RunRecord] = []
+        for index, input in enumerate(inputs):
+            if not isinstance(input, Mapping):
+                raise UsageError(
+                    f"start_many: input {index} is a {type(input).__name__}, "
+                    "not a mapping of keyword arguments"
+                )
+            try:
+                input_json = function.input_codec.encode((), dict(input))
+            except UsageError as exc:
+                raise UsageError(f"start_many: input {index}: {exc}") from exc
+            records.append(
+                RunRecord(
+                    id=new_id("run"),
+                    function_id=function.id,
+                    status="queued",
+                    input=input_json,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        stored = self.store.create_runs(records)
+        self._notify()
+        return [RunHandle(self, run.id) for run, _ in stored]
 
     async def run(self, function: DurableFunction[P, R], /, *args: P.args, **input: P.kwargs) -> R:
         """Start a run and execute it (and its children) here until it ends.
@@ -522,7 +573,7 @@ class AgentKit:
     async def worker(
         self,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_interval: float = 0.5,
         stop_when_idle: bool = False,
     ) -> None:
@@ -540,8 +591,8 @@ class AgentKit:
         self.store.close()
 
 
-def _sql_store(url: str) -> Store:
+def _sql_store(url: str, auto_migrate: bool) -> Store:
     # SQLAlchemy loads only for a kit that opens a database, not on import.
     from agentkit.store import SQLStore
 
-    return SQLStore(url)
+    return SQLStore(url, auto_migrate=auto_migrate)

@@ -12,10 +12,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._executor import Executor
+from agentkit.durable._gc import relaxed_gc
 from agentkit.durable._heartbeat import LeaseHeartbeat
 
 if TYPE_CHECKING:
@@ -27,13 +28,21 @@ logging.getLogger("agentkit").addHandler(logging.NullHandler())
 logger = logging.getLogger("agentkit.worker")
 logger.addFilter(RedactingFilter())
 
+#: Runs one worker executes at once unless told otherwise. Agents spend their
+#: time waiting for models and tools, not on the CPU, and a waiting run holds
+#: only a task and its locals (a few KB), so the default is sized for I/O-bound
+#: work; lower it for CPU-bound steps.
+DEFAULT_CONCURRENCY = 1000
+# After a slot frees, how long to let others free before claiming again.
+CLAIM_GATHER_DELAY = 0.005
+
 
 class Worker:
     """Executes due runs of the functions registered on ``kit``.
 
     Args:
         kit: the kit whose store and functions to use.
-        concurrency: runs executed at once.
+        concurrency: runs executed at once (default `DEFAULT_CONCURRENCY`).
         poll_interval: seconds between looks at the store when nothing happens.
         root_run_id: only this run and its descendants (used by `AgentKit.run`).
         announce_waits: also say on stderr, when it is a terminal, that a run
@@ -46,7 +55,7 @@ class Worker:
         self,
         kit: AgentKit,
         *,
-        concurrency: int = 16,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_interval: float = 0.5,
         root_run_id: str | None = None,
         announce_waits: bool | None = None,
@@ -62,11 +71,16 @@ class Worker:
         # Tokens whose wait this worker has already told about.
         self.announced: set[str] = set()
         self._heartbeat: LeaseHeartbeat | None = None
+        self._freed = asyncio.Event()  # an execution ended: a slot is free
 
     async def run(
         self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
     ) -> None:
         """Loop until ``until()`` is true, or (``stop_when_idle``) nothing is due or running."""
+        with relaxed_gc(self.concurrency):
+            await self._run(stop_when_idle, until)
+
+    async def _run(self, stop_when_idle: bool, until: Callable[[], bool] | None) -> None:
         wake = asyncio.Event()
         self.kit._wakers.add(wake)
         self._heartbeat = LeaseHeartbeat(self.kit, asyncio.get_running_loop())
@@ -93,15 +107,20 @@ class Worker:
         if free <= 0:
             return 0
         now = kit.clock.now()
-        claimed = 0
-        due = kit.store.due_run_ids(
-            now, free * 2, function_ids=list(kit.functions), root_run_id=self.root_run_id
+        # One statement claims them all (the store's batch claim), instead of
+        # a transaction per run before any of them starts.
+        runs = kit.store.claim_due_runs(
+            kit.worker_id,
+            now,
+            now + kit.lease_ttl,
+            free,
+            function_ids=list(kit.functions),
+            root_run_id=self.root_run_id,
         )
-        for run_id in due:
-            if run_id in self.active or len(self.active) >= self.concurrency:
-                continue
-            run = kit.store.claim_run(run_id, kit.worker_id, now, now + kit.lease_ttl)
-            if run is None:
+        for run in runs:
+            if run.id in self.active:
+                # Its lease lapsed while this worker still executes it (renewals
+                # failed): the claim renewed it; the execution under way goes on.
                 continue
             logger.info(
                 "claimed run %s (%s), execution %d%s",
@@ -112,10 +131,9 @@ class Worker:
             )
             assert self._heartbeat is not None, "claims happen inside run()"
             executor = Executor(kit, run, kit.worker_id, self._heartbeat, self)
-            task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run_id}")
-            self.active[run_id] = task
-            claimed += 1
-        return claimed
+            task = asyncio.create_task(self._execute(executor), name=f"agentkit-exec-{run.id}")
+            self.active[run.id] = task
+        return len(runs)
 
     async def _execute(self, executor: Executor) -> None:
         run_id = executor.run.id
@@ -129,16 +147,24 @@ class Worker:
         finally:
             self.kit._executors.pop(run_id, None)
             self.active.pop(run_id, None)
+            self._freed.set()
 
     async def _idle(self, wake: asyncio.Event) -> None:
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(wake.wait())]
-        waiters.extend(self.active.values())
+        # Wait for a notification or a freed slot, not on every active task: with
+        # thousands of runs, waiting on each task would cost O(runs) per wake-up.
+        freed = self._freed
+        freed.clear()
+        waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(freed.wait())]
         try:
             await asyncio.wait(
                 waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            waiters[0].cancel()
+            for waiter in waiters:
+                waiter.cancel()
+        if freed.is_set() and not wake.is_set():
+            # Runs that end together free their slots together: one claim for all.
+            await asyncio.sleep(CLAIM_GATHER_DELAY)
 
     async def _shutdown(self) -> None:
         tasks = list(self.active.values())

@@ -44,6 +44,13 @@ class Store(ABC):
         ``idempotency_key``, that run is returned instead and nothing is written.
         """
 
+    def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
+        """`create_run` for many runs; the SQL store writes them in one transaction.
+
+        Returns, in order, each run as stored and whether it is new.
+        """
+        return [self.create_run(run) for run in runs]
+
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord | None:
         """The run with this id, or None."""
@@ -84,9 +91,43 @@ class Store(ABC):
         worker won, or it is not due).
         """
 
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        """Claim up to ``limit`` due runs at once, oldest first (see `claim_run`).
+
+        A worker calls this instead of `due_run_ids` then `claim_run` per run:
+        the SQL store claims them all in one statement. This default does the
+        two steps, which is right for a store that lives in one process.
+        """
+        claimed: list[RunRecord] = []
+        for run_id in self.due_run_ids(
+            now, limit, function_ids=function_ids, root_run_id=root_run_id
+        ):
+            run = self.claim_run(run_id, owner, now, lease_expires_at)
+            if run is not None:
+                claimed.append(run)
+        return claimed
+
     @abstractmethod
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         """Extend the lease; False when ``owner`` no longer holds the run."""
+
+    def renew_leases(
+        self, run_ids: Collection[str], owner: str, lease_expires_at: float
+    ) -> set[str]:
+        """`renew_lease` for many runs; returns the ids whose lease ``owner`` still held.
+
+        The SQL store renews them in one statement.
+        """
+        return {run_id for run_id in run_ids if self.renew_lease(run_id, owner, lease_expires_at)}
 
     @abstractmethod
     def suspend_run(
@@ -183,6 +224,27 @@ class Store(ABC):
     @abstractmethod
     def append_completion(self, completion: CompletionRecord) -> None:
         """Store one model-call attempt (success or failure)."""
+
+    def append_completion_step(self, completion: CompletionRecord, step: StepRecord) -> StepRecord:
+        """Store a successful attempt and journal the step that names it, in one transaction.
+
+        If the step's key is already journaled (another worker got there
+        first), the stored entry is kept and returned, as in `append_step`; the
+        completion is stored either way (it was paid for).
+        """
+        self.append_completion(completion)
+        return self.append_step(step)
+
+    async def append_completion_step_async(
+        self, completion: CompletionRecord, step: StepRecord
+    ) -> StepRecord:
+        """`append_completion_step`, awaited: the one store write of a live model call.
+
+        A store may do it off the event loop, committed in one transaction with
+        other callers' writes (the SQLite file store does); it returns once the
+        write is committed. This default writes at once, on the loop.
+        """
+        return self.append_completion_step(completion, step)
 
     @abstractmethod
     def get_completion(self, completion_id: str) -> CompletionRecord | None:

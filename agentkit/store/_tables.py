@@ -18,6 +18,8 @@ class RunRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("function_id", "idempotency_key", name="uq_runs_idempotency"),
         Index("ix_runs_status_wake", "status", "wake_at"),
+        # Finds lapsed leases among thousands of running runs without a scan.
+        Index("ix_runs_status_lease", "status", "lease_expires_at"),
         Index("ix_runs_parent", "parent_run_id"),
         Index("ix_runs_root", "root_run_id"),
     )

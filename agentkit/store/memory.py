@@ -230,6 +230,15 @@ class InMemoryStore(InMemoryThreads, Store):
                 self._tokens[token.token] = scrubbed(token)
             return _copy(journal[step.key])
 
+    def append_completion_step(self, completion: CompletionRecord, step: StepRecord) -> StepRecord:
+        with self._lock:
+            self.append_completion(completion)
+            return self.append_step(step)
+
+    def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
+        with self._lock:
+            return [self.create_run(run) for run in runs]
+
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         with self._lock:
             existing = self._steps.setdefault(wait.run_id, {}).get(wait.key)

@@ -12,10 +12,10 @@ that two writers queue on the lock instead of failing on an upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -27,10 +27,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    bindparam,
     create_engine,
     delete,
     event,
+    func,
     insert,
     or_,
     select,
@@ -62,7 +62,9 @@ from agentkit.store._records import (
     scrub_text,
     scrubbed_row,
 )
+from agentkit.store._schema import HEAD, check_revision, current_revision, stamp_head, upgrade
 from agentkit.store._sql_threads import THREAD_TABLES, SQLThreads
+from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
@@ -197,10 +199,22 @@ class SQLStore(SQLThreads, Store):
         url: SQLAlchemy database URL. ``sqlite:///path.db`` creates the parent
             folder; ``sqlite://`` is a private in-memory database;
             ``postgresql+psycopg://...`` needs the ``postgres`` extra.
-        create_tables: create missing tables on open.
+        create_tables: create the tables of a database that has none.
+        auto_migrate: migrate a database made by an older agentkit to this
+            one's schema on open; without it such a database is refused with
+            a `ConfigError` that says to run ``agentkit db upgrade``.
+        check_schema: refuse a database at another schema revision (False
+            only to inspect or migrate it, as ``agentkit db`` does).
     """
 
-    def __init__(self, url: str = DEFAULT_DATABASE_URL, *, create_tables: bool = True) -> None:
+    def __init__(
+        self,
+        url: str = DEFAULT_DATABASE_URL,
+        *,
+        create_tables: bool = True,
+        auto_migrate: bool = False,
+        check_schema: bool = True,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -210,15 +224,15 @@ class SQLStore(SQLThreads, Store):
         shown = parsed.render_as_string(hide_password=True)
         #: The URL with its password hidden, for messages and logs.
         self.safe_url = shown
+        in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
+        # A private in-memory SQLite database is one connection shared by every
+        # thread (the lease heartbeat runs in one): transactions take turns on it.
+        self._serial: threading.RLock | None = threading.RLock() if in_memory else None
         try:
             self._engine = (
                 self._make_engine(parsed.database) if self.is_sqlite else self._other(url)
             )
-            if create_tables:
-                RunRow.metadata.create_all(self._engine, tables=_TABLES)
-            else:
-                with self._engine.connect():
-                    pass
+            self._open_schema(create_tables, auto_migrate, check_schema)
         except SQLAlchemyError as exc:
             reason = getattr(exc, "orig", None) or exc
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
@@ -229,13 +243,36 @@ class SQLStore(SQLThreads, Store):
                 else f"{exc.strerror}: {exc.filename}"
             )
             raise ConfigError(f"cannot open database {shown}: {reason}") from exc
-        in_memory = self.is_sqlite and parsed.database in (None, "", ":memory:")
-        self._hot: _HotPath | None = (
-            _HotPath(self._engine) if self.is_sqlite and not in_memory else None
+        self._hot: SQLiteFastPath | None = (
+            SQLiteFastPath(self._engine, str(parsed.database), _runs, _steps, _completions, _tokens)
+            if self.is_sqlite and not in_memory
+            else None
         )
-        # A private in-memory SQLite database is one connection shared by every
-        # thread (the lease heartbeat runs in one): transactions take turns on it.
-        self._serial: threading.RLock | None = threading.RLock() if in_memory else None
+
+    def _open_schema(self, create_tables: bool, auto_migrate: bool, check_schema: bool) -> None:
+        """Create a new database's tables, or check (or migrate) an existing one's revision."""
+        with self._read() as conn:
+            revision = current_revision(conn)
+        if revision is None:
+            if create_tables:
+                with self._write() as conn:
+                    RunRow.metadata.create_all(conn, tables=_TABLES)
+                    stamp_head(conn)
+            return
+        if revision != HEAD and auto_migrate:
+            self.upgrade_schema()
+        elif check_schema:
+            check_revision(revision, str(self.safe_url))
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (None for a database with no agentkit tables)."""
+        with self._read() as conn:
+            return current_revision(conn)
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Migrate the database to this agentkit's schema; the revisions before and after."""
+        with self._serial or nullcontext():
+            return upgrade(self._engine, str(self.safe_url))
 
     def _make_engine(self, database: str | None) -> Engine:
         if database and database != ":memory:":
@@ -312,6 +349,17 @@ class SQLStore(SQLThreads, Store):
             ).one()
         return _run(row), False
 
+    def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
+        if any(run.idempotency_key is not None for run in runs):
+            return super().create_runs(runs)  # each may meet an existing run
+        rows = [_row(run) for run in runs]
+        if self._hot is not None:
+            self._hot.insert_runs(rows)
+        elif rows:
+            with self._write() as conn:
+                conn.execute(_INSERT_RUN, rows)
+        return [(run, True) for run in runs]
+
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._read() as conn:
             row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
@@ -368,6 +416,50 @@ class SQLStore(SQLThreads, Store):
             _update_run(conn, run_id, claim)
         return dataclasses.replace(run, **claim)
 
+    @_retry_conflicts
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        due = select(_runs.c.id).where(_claimable(now)).order_by(_runs.c.created_at, _runs.c.id)
+        if function_ids is not None:
+            due = due.where(_runs.c.function_id.in_(list(function_ids)))
+        if root_run_id is not None:
+            due = due.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
+        due = due.limit(limit)
+        if self.is_sqlite:
+            chosen = due.scalar_subquery()
+        else:
+            # Other workers' claims skip the rows this one is taking. The
+            # chosen ids are materialized once: PostgreSQL may otherwise run a
+            # LIMIT subquery again per row and claim more than ``limit``.
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            chosen = select(locked.c.id).scalar_subquery()
+        claim = (
+            update(_runs)
+            .where(_runs.c.id.in_(chosen), _claimable(now))
+            # The SQL twin of `rules.claimed`.
+            .values(
+                status="running",
+                lease_owner=owner,
+                lease_expires_at=lease_expires_at,
+                started_at=func.coalesce(_runs.c.started_at, now),
+                executions=_runs.c.executions + 1,
+                updated_at=now,
+            )
+            .returning(*_runs.c)
+        )
+        with self._write() as conn:
+            runs = [_run(row) for row in conn.execute(claim)]
+        runs.sort(key=lambda run: (run.created_at, run.id))
+        return runs
+
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
             result = conn.execute(
@@ -381,9 +473,29 @@ class SQLStore(SQLThreads, Store):
             )
         return result.rowcount == 1
 
+    def renew_leases(
+        self, run_ids: Collection[str], owner: str, lease_expires_at: float
+    ) -> set[str]:
+        if not run_ids:
+            return set()
+        with self._write() as conn:
+            renewed = conn.execute(
+                update(_runs)
+                .where(
+                    _runs.c.id.in_(list(run_ids)),
+                    _runs.c.lease_owner == owner,
+                    _runs.c.status == "running",
+                )
+                .values(lease_expires_at=lease_expires_at)
+                .returning(_runs.c.id)
+            )
+            return set(renewed.scalars())
+
     def suspend_run(
         self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
     ) -> bool:
+        if self._hot is not None:
+            return self._hot.suspend_run(run_id, owner, wake_at, wake_seq, now)
         with self._write() as conn:
             result = conn.execute(
                 update(_runs)
@@ -421,6 +533,10 @@ class SQLStore(SQLThreads, Store):
         error: str | None = None,
     ) -> bool:
         output, error = scrub_text(output), scrub_text(error)
+        if self._hot is not None and self._hot.finish_root_run(
+            run_id, owner, status, now, output, error
+        ):
+            return True  # a run without a parent: nothing else to resolve
         with self._write() as conn:
             parent = conn.execute(
                 select(_runs.c.parent_run_id).where(_runs.c.id == run_id)
@@ -521,8 +637,13 @@ class SQLStore(SQLThreads, Store):
             return [_step(row) for row in rows]
 
     def append_step(self, step: StepRecord, token: TokenRecord | None = None) -> StepRecord:
-        if token is None and self._hot is not None:
-            if self._hot.insert_step(_row(step)):
+        if self._hot is not None:
+            written = (
+                self._hot.insert_step(_row(step))
+                if token is None
+                else self._hot.insert_step_and_token(_row(step), _row(token))
+            )
+            if written:
                 return step
             existing = self._get_step(step.run_id, step.key)
             assert existing is not None, "a unique-key conflict implies a stored step"
@@ -593,10 +714,45 @@ class SQLStore(SQLThreads, Store):
     # -- completions --------------------------------------------------------
 
     def append_completion(self, completion: CompletionRecord) -> None:
+        if self._hot is not None:
+            self._hot.insert_completion(_row(completion))
+            return
         with self._write() as conn:
             conn.execute(_INSERT_COMPLETION, _row(completion))
 
+    def append_completion_step(self, completion: CompletionRecord, step: StepRecord) -> StepRecord:
+        if self._hot is not None:
+            if self._hot.insert_completion_step(_row(completion), _row(step)):
+                return step
+        else:
+            with self._write() as conn:
+                conn.execute(_INSERT_COMPLETION, _row(completion))
+                try:
+                    with conn.begin_nested():
+                        conn.execute(_INSERT_STEP, _row(step))
+                    return step
+                except IntegrityError:
+                    pass  # journaled by another worker first; the completion stays
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
+
+    async def append_completion_step_async(
+        self, completion: CompletionRecord, step: StepRecord
+    ) -> StepRecord:
+        if self._hot is None:
+            return self.append_completion_step(completion, step)
+        written = self._hot.submit_completion_step(_row(completion), _row(step))
+        # Shielded: a run cancelled meanwhile still keeps the call it paid for.
+        if await asyncio.shield(asyncio.wrap_future(written)):
+            return step
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
+
     def get_completion(self, completion_id: str) -> CompletionRecord | None:
+        if self._hot is not None:
+            return self._hot.get_completion(completion_id)
         with self._read() as conn:
             row = conn.execute(
                 select(_completions).where(_completions.c.id == completion_id)
@@ -617,6 +773,8 @@ class SQLStore(SQLThreads, Store):
     # -- tokens -------------------------------------------------------------
 
     def get_token(self, token: str) -> TokenRecord | None:
+        if self._hot is not None:
+            return self._hot.get_token(token)
         with self._read() as conn:
             row = conn.execute(select(_tokens).where(_tokens.c.token == token)).first()
         return None if row is None else _token(row)
@@ -701,74 +859,3 @@ class SQLStore(SQLThreads, Store):
             if journal:
                 conn.execute(_INSERT_STEP, [_row(step) for step in journal])
         return run
-
-
-class _HotPath:
-    """Appends steps to a SQLite file on one long-lived DBAPI connection per thread.
-
-    Appending a step is the hot path of every durable run. SQLAlchemy still
-    compiles the INSERT (from the same table as everywhere else); only the
-    per-transaction machinery (pool checkout, events) is skipped, which on
-    SQLite costs more than the insert itself.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        compiled = _INSERT_STEP.compile(
-            dialect=engine.dialect, column_keys=[c.name for c in _steps.columns if c.name != "id"]
-        )
-        self._sql = str(compiled)
-        self._order = list(compiled.positiontup or [])
-        journal = (
-            select(*_STEP_COLUMNS)
-            .where(_steps.c.run_id == bindparam("run_id"))
-            .order_by(_steps.c.seq)
-            .compile(dialect=engine.dialect)
-        )
-        self._journal_sql = str(journal)
-        self._engine = engine
-        self._local = threading.local()
-        self._opened: list[Any] = []
-        self._lock = threading.Lock()
-
-    def _connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._engine.raw_connection()  # pragmas applied by the connect event
-            self._local.conn = conn
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def insert_step(self, row: dict[str, Any]) -> bool:
-        """Insert one step in its own transaction; False on a key conflict."""
-        conn = self._connection()
-        cursor = conn.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                cursor.execute(self._sql, tuple(row[name] for name in self._order))
-            except sqlite3.IntegrityError:
-                cursor.execute("ROLLBACK")
-                return False
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-            return True
-        finally:
-            cursor.close()
-
-    def load_journal(self, run_id: str) -> list[StepRecord]:
-        """The run's steps in seq order, in one SELECT (the other half of the hot path)."""
-        cursor = self._connection().cursor()
-        try:
-            return [StepRecord(*row) for row in cursor.execute(self._journal_sql, (run_id,))]
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._opened:
-                conn.close()
-            self._opened.clear()
-        self._local = threading.local()

@@ -49,6 +49,9 @@ def _cli_section() -> str:
 def test_every_command_is_covered() -> None:
     assert COMMANDS == [
         (),
+        ("db",),
+        ("db", "current"),
+        ("db", "upgrade"),
         ("demo",),
         ("eval",),
         ("eval", "add-run"),

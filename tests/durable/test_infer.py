@@ -224,7 +224,9 @@ async def test_streamed_openai_call_stores_raw_events_and_replays_them(
     kit.close()
 
 
-async def test_completion_stored_before_a_crash_is_not_paid_again(kit: AgentKit) -> None:
+async def test_completion_stored_before_a_crash_is_not_paid_again(
+    kit: AgentKit, clock: ManualClock
+) -> None:
     """A process died after the model answered and before the step was journaled."""
     model = ScriptedModel(["fresh call"])
     request = ask("hi")
@@ -245,6 +247,11 @@ async def test_completion_stored_before_a_crash_is_not_paid_again(kit: AgentKit)
     [probe_completion] = kit.completions(probed.id)
 
     handle = await kit.start(chat)
+    # The worker that died had claimed the run (a run's first execution never
+    # looks for completions: none can exist yet); its lease has since expired.
+    now = clock.now()
+    assert kit.store.claim_run(handle.id, "dead-worker", now, now + 1) is not None
+    clock.advance(2)
     paid = ScriptedModel.text("answer already paid for")
     kit.store.append_completion(
         CompletionRecord(

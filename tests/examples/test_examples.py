@@ -49,3 +49,11 @@ async def test_replay_and_eval(capsys: pytest.CaptureFixture[str]) -> None:
         "  output: changed\n"
         "score 1.00; model calls today: 0\n"
     )
+
+
+async def test_many_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = await load("many_runs").main()
+    assert outputs == ["3 seen"] * 2000
+    assert capsys.readouterr().out == (
+        "2000 runs completed, each made 2 steps\nfirst answer: 3 seen\n"
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of agentkit's tables (``agentkit db upgrade`` applies them)."""
