@@ -67,7 +67,13 @@ def test_coding_agent_killed_and_resumed(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
 
     before = kill_until_done(
-        [*command, "resume", database, str(workdir), run_id], env, kills=3, max_delay=3.0, rng=rng
+        # The work after "ready" takes about 2 s on a quiet machine: a first delay
+        # longer than that would let the run finish without any kill.
+        [*command, "resume", database, str(workdir), run_id],
+        env,
+        kills=3,
+        max_delay=1.2,
+        rng=rng,
     )
     assert before.final_stdout.strip().splitlines()[-1] == "waiting"
     run_process(
