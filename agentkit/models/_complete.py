@@ -23,7 +23,7 @@ from agentkit.models._errors import (
     scrub_exception_chain,
 )
 from agentkit.models._exchange import EventCallback, RawExchange, elapsed_ms, emit_event
-from agentkit.models._retry import is_retryable, retry_after
+from agentkit.models._retry import retry_model_call
 from agentkit.models._types import ModelRequest, ModelResponse, StreamDone, Usage
 
 if TYPE_CHECKING:
@@ -167,16 +167,8 @@ async def _run_model(
     clock: Callable[[], float],
 ) -> Attempt:
     """Run one model under its retry policy; raise its last error when it gives up."""
-    slept = 0.0
 
-    async def recording_sleep(seconds: float) -> None:
-        nonlocal slept
-        slept = seconds
-        await sleep(seconds)
-
-    async def attempt() -> Attempt:
-        nonlocal slept
-        waited, slept = slept, 0.0
+    async def attempt(waited: float) -> Attempt:
         return await _attempt(
             model,
             request,
@@ -187,13 +179,7 @@ async def _run_model(
             on_event=on_event,
         )
 
-    return await model.retry.call(
-        attempt,
-        retryable=is_retryable,
-        retry_after=retry_after,
-        sleep=recording_sleep,
-        clock=clock,
-    )
+    return await retry_model_call(model.retry, attempt, sleep=sleep, clock=clock)
 
 
 async def complete(

@@ -33,7 +33,7 @@ from agentkit.models._errors import (
     scrub_exception_chain,
 )
 from agentkit.models._exchange import RawExchange, StoredFields, elapsed_ms
-from agentkit.models._retry import MODEL_CALL_RETRY, RetryPolicy, is_retryable, retry_after
+from agentkit.models._retry import MODEL_CALL_RETRY, RetryPolicy, retry_model_call
 from agentkit.models._tokens import count_tokens
 from agentkit.models._types import Usage
 
@@ -137,26 +137,12 @@ class Embedder(ABC):
         clock: Callable[[], float],
     ) -> Attempt:
         """Call until an attempt succeeds under `retry`; report every attempt first."""
-        numbers = iter(range(1, 1_000_000))
-        slept = 0.0
+        numbers = itertools.count(1)
 
-        async def recording_sleep(seconds: float) -> None:
-            nonlocal slept
-            slept = seconds
-            await sleep(seconds)
-
-        async def attempt() -> Attempt:
-            nonlocal slept
-            waited, slept = slept, 0.0
+        async def attempt(waited: float) -> Attempt:
             return await self._attempt(request.texts, next(numbers), waited, on_attempt)
 
-        return await self.retry.call(
-            attempt,
-            retryable=is_retryable,
-            retry_after=retry_after,
-            sleep=recording_sleep,
-            clock=clock,
-        )
+        return await retry_model_call(self.retry, attempt, sleep=sleep, clock=clock)
 
     def parse_recorded(self, stored: StoredFields) -> Embeddings:
         """The vectors of a stored exchange (pure, offline: a replay makes no request)."""
