@@ -14,24 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
-import random
 import threading
-import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    and_,
     create_engine,
     delete,
     event,
     func,
-    insert,
     or_,
     select,
     update,
@@ -39,7 +34,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
-    DBAPIError,
     IntegrityError,
     NoSuchModuleError,
     SQLAlchemyError,
@@ -60,136 +54,38 @@ from agentkit.store._records import (
     TokenRecord,
     TokenStatus,
     scrub_text,
-    scrubbed_row,
 )
 from agentkit.store._schema import HEAD, check_revision, current_revision, stamp_head, upgrade
-from agentkit.store._sql_threads import THREAD_TABLES, SQLThreads
+from agentkit.store._sql_core import (
+    _INSERT_COMPLETION,
+    _INSERT_EVENT,
+    _INSERT_RUN,
+    _INSERT_STEP,
+    _INSERT_TOKEN,
+    _READ_ONLY,
+    _STEP_COLUMNS,
+    _TABLES,
+    _claimable,
+    _close_and_wake,
+    _close_wait,
+    _completions,
+    _lock_run,
+    _retry_conflicts,
+    _row,
+    _run,
+    _runs,
+    _step,
+    _steps,
+    _token,
+    _tokens,
+    _update_run,
+)
+from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sqlite_fast import SQLiteFastPath
-from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
+from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
-
-
-_runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
-_steps = StepRow.__table__  # type: ignore[attr-defined]  # same
-_tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
-_events = EventRow.__table__  # type: ignore[attr-defined]  # same
-_completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES]
-
-_READ_ONLY = "agentkit_read_only"
-
-# Prebuilt statements executed with a parameter dict: SQLAlchemy compiles each
-# once, where ``insert(...).values(**row)`` would build new bind parameters per call.
-_INSERT_RUN = insert(_runs)
-_INSERT_STEP = insert(_steps)
-_INSERT_TOKEN = insert(_tokens)
-_INSERT_EVENT = insert(_events)
-_INSERT_COMPLETION = insert(_completions)
-
-
-# Every row is written through `scrubbed_row`: the one place where secrets a
-# provider echoed back are removed before they reach the database.
-_row = scrubbed_row
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-# PostgreSQL aborts one of two transactions that lock the same rows in opposite
-# orders (deadlock_detected) or that conflict under SERIALIZABLE. Transitions
-# lock runs top-down (parent before child) so this is rare; when it happens the
-# whole transaction is simply run again.
-_RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
-_CONFLICT_ATTEMPTS = 5
-
-
-def _retry_conflicts(method: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(method)
-    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
-            try:
-                return method(*args, **kwargs)
-            except DBAPIError as exc:
-                state = getattr(exc.orig, "sqlstate", None)
-                if state not in _RETRIED_SQLSTATES or attempt == _CONFLICT_ATTEMPTS:
-                    raise
-                time.sleep(random.uniform(0, 0.01 * attempt))
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    return retrying
-
-
-def _lock_run(conn: Connection, run_id: str) -> Any:
-    """Read a run and lock its row until the transaction ends (None if there is none).
-
-    Every transition that reads a run's state before changing it takes this
-    lock first, so two transitions of one run never both act on the state they
-    read. SQLite has no row locks; its write transactions (``BEGIN IMMEDIATE``)
-    already run one at a time.
-    """
-    return conn.execute(select(_runs).where(_runs.c.id == run_id).with_for_update()).first()
-
-
-def _claimable(now: float) -> Any:
-    """SQL twin of `agentkit.store._records.is_claimable`."""
-    return or_(
-        _runs.c.status == "queued",
-        and_(_runs.c.status == "waiting", _runs.c.wake_at <= now),
-        and_(_runs.c.status == "running", _runs.c.lease_expires_at < now),
-    )
-
-
-def _update_run(conn: Connection, run_id: str, fields: dict[str, Any]) -> None:
-    """Write the fields a rule of `agentkit.store._rules` says a transition writes."""
-    conn.execute(update(_runs).where(_runs.c.id == run_id).values(**fields))
-
-
-def _close_wait(conn: Connection, wait: rules.WaitResolution, now: float) -> bool:
-    """Close the wait if it is still open (the WHERE twin of `rules.is_open`)."""
-    result = conn.execute(
-        update(_steps)
-        .where(
-            _steps.c.run_id == wait.run_id,
-            _steps.c.key == wait.step_key,
-            _steps.c.status == "waiting",
-        )
-        .values(**rules.closed_wait(wait.status, now, wait.output, wait.error))
-    )
-    return result.rowcount == 1
-
-
-def _close_and_wake(conn: Connection, wait: rules.WaitResolution | None, now: float) -> bool:
-    """Close an open wait and wake its run; False if there was none to close.
-
-    Callers have locked the waiting run already; it is read again here so the
-    wake-up counts from its current state.
-    """
-    if wait is None or not _close_wait(conn, wait, now):
-        return False
-    row = _lock_run(conn, wait.run_id)
-    wake = rules.woken(None if row is None else _run(row), now)
-    if wake is not None:
-        _update_run(conn, wait.run_id, wake)
-    return True
-
-
-def _run(row: Any) -> RunRecord:
-    return RunRecord(**row._mapping)
-
-
-_STEP_FIELDS = [f.name for f in dataclasses.fields(StepRecord)]
-# Steps are selected in the record's field order so rows become records
-# positionally: a journal of 1000 steps loads in a fraction of the keyword path.
-_STEP_COLUMNS = [_steps.c[name] for name in _STEP_FIELDS]
-
-
-def _step(row: Any) -> StepRecord:
-    return StepRecord(*row)
-
-
-def _token(row: Any) -> TokenRecord:
-    return TokenRecord(**row._mapping)
 
 
 class SQLStore(SQLThreads, Store):
