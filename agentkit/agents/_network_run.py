@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from agentkit.agents._agent import AgentInput
 from agentkit.agents._network import Network
 from agentkit.agents._network_result import NetworkResult
+from agentkit.agents._run import start_with
 from agentkit.durable import AgentKit, Context, DurableFunction, RunHandle
 from agentkit.errors import ConfigError
 
@@ -73,10 +74,8 @@ async def start_network(
 
     With ``thread``, the run loads that thread and appends its turn to it.
     """
-    function = network_function(kit, network).options(idempotency_key=idempotency_key)
-    if thread is None:  # the input of thread-less runs stays what it always was
-        return await kit.start(function, input=input, state=state)
-    return await kit.start(function, input=input, state=state, thread=thread)
+    function = network_function(kit, network)
+    return await start_with(kit, function, input, state, idempotency_key, thread)
 
 
 async def run_network(

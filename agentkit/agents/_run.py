@@ -7,13 +7,15 @@ must call before it can resume such runs).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from agentkit.agents._agent import Agent, AgentInput, AgentResult, OutputT
 from agentkit.durable import AgentKit, Context, DurableFunction, RunHandle
 from agentkit.errors import ConfigError
+
+T = TypeVar("T")
 
 __all__ = ["agent_function", "run_agent", "start_agent"]
 
@@ -72,7 +74,18 @@ async def start_agent(
     With ``thread``, the run loads that thread and appends its turn to it
     (see `Agent.run`).
     """
-    function = agent_function(kit, agent)
+    return await start_with(kit, agent_function(kit, agent), input, state, idempotency_key, thread)
+
+
+async def start_with(
+    kit: AgentKit,
+    function: DurableFunction[..., T],
+    input: Any,
+    state: BaseModel | None,
+    idempotency_key: str | None,
+    thread: str | None,
+) -> RunHandle[T]:
+    """Start ``function`` (an agent's or a network's) with the agent-run inputs."""
     # Start options travel with the function: `kit.start` is typed by its input.
     function = function.options(idempotency_key=idempotency_key)
     if thread is None:  # the input of thread-less runs stays what it always was
