@@ -13,7 +13,7 @@ from agentkit import ConfigError
 from agentkit.memory import InMemoryMemoryStore, MemoryStore, SQLMemoryStore
 from agentkit.models import Embedder, Embeddings, HashEmbedder, RawExchange
 from agentkit.store import MemoryRecord
-from tests.conftest import STORE_KINDS, make_store
+from tests.conftest import make_store
 
 DIM = 24
 
@@ -50,13 +50,32 @@ class TableEmbedder(Embedder):
         return Embeddings(vectors=[d["embedding"] for d in items], model=raw.model)
 
 
+# Every search backend: (store kind, SQLMemoryStore backend). The extensions
+# are in [dev]; .ci/postgres.sh builds pgvector into the test server.
+MEMORY_KINDS = {
+    "sqlite-numpy": ("sqlite", "numpy"),
+    "sqlite-vec": ("sqlite", "sqlite-vec"),
+    "memory": ("memory", "numpy"),
+    "postgres-numpy": ("postgres", "numpy"),
+    "postgres-pgvector": ("postgres", "pgvector"),
+}
+
+
 def make_memory(kind: str, tmp_path: Path, embedder: Embedder) -> MemoryStore:
     if kind == "memory":
         return InMemoryMemoryStore(embedder)
-    return SQLMemoryStore(make_store(kind, tmp_path), embedder)
+    store_kind, backend = MEMORY_KINDS[kind]
+    store = make_store(store_kind, tmp_path)
+    try:
+        memory = SQLMemoryStore(store, embedder, backend=backend)
+    except ConfigError:
+        store.close()
+        raise
+    assert memory.backend == backend
+    return memory
 
 
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=list(MEMORY_KINDS))
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
