@@ -135,6 +135,14 @@ def _open_sqlite_vec(database: str) -> Any | None:
     return conn
 
 
+_WIDTH = "SELECT length(embedding) FROM agentkit_memories WHERE namespace = :namespace LIMIT 1"
+
+
+def _check_width(namespace: str, query: list[float], width: Any) -> None:
+    if width is not None and width[0] != 4 * len(query):
+        raise _mismatch(namespace, len(query), f"{width[0] // 4} stored")
+
+
 def _mismatch(namespace: str, dims: int, exc: object) -> ConfigError:
     return ConfigError(
         f"the query's embedding has {dims} dimensions, memories of namespace {namespace!r} "
@@ -216,6 +224,9 @@ class SQLVectorSearch:
                 rows = conn.execute(
                     _SQLITE_SEARCH.format(where=where[0]), [blob, namespace, *where[1], k]
                 ).fetchall()
+                if len(rows) < k:  # the filter may have left out every row of another width
+                    width = conn.execute(_WIDTH.replace(":namespace", "?"), [namespace]).fetchone()
+                    _check_width(namespace, query, width)
             except Exception as exc:  # the driver's OperationalError (stdlib or sqlean)
                 if "dimension" in str(exc):
                     raise _mismatch(namespace, len(query), exc) from exc
@@ -235,6 +246,9 @@ class SQLVectorSearch:
                 rows = conn.execute(
                     text(_POSTGRES_SEARCH.format(where=where[0])), params
                 ).fetchall()
+                if len(rows) < k:  # the filter may have left out every row of another width
+                    width = conn.execute(text(_WIDTH), {"namespace": namespace}).first()
+                    _check_width(namespace, query, width)
         except DBAPIError as exc:
             if "different vector dimensions" in str(exc.orig):
                 raise _mismatch(namespace, len(query), exc.orig) from exc

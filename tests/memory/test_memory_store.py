@@ -214,10 +214,13 @@ async def test_bad_input_is_named() -> None:
         await other.search("n", "q", 1)
 
 
-async def test_cached_vectors_follow_writes_of_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["numpy", "sqlite-vec"])
+async def test_cached_vectors_follow_writes_of_another_process(
+    tmp_path: Path, backend: str
+) -> None:
     url = f"sqlite:///{tmp_path}/shared.db"
     embedder = HashEmbedder()
-    reader = SQLMemoryStore(url, embedder)
+    reader = SQLMemoryStore(url, embedder, backend=backend)
     writer = SQLMemoryStore(url, embedder)  # another process, as far as the cache knows
     await writer.put("u", "a", "Ada's favourite colour is green.")
     assert [m.key for m in await reader.search("u", "favourite colour", 5)] == ["a"]
@@ -229,3 +232,133 @@ async def test_cached_vectors_follow_writes_of_another_process(tmp_path: Path) -
     assert [m.text for m in await reader.search("u", "tea", 5)] == ["Bob now prefers tea."]
     for store in (reader, writer):
         store.store.close()
+
+
+def record(key: str, metadata: str, vector: np.ndarray, namespace: str = "f") -> MemoryRecord:
+    return MemoryRecord(
+        namespace=namespace,
+        key=key,
+        text=f"fact {key}",
+        metadata=metadata,
+        embedding=vector.astype(np.float32).tobytes(),
+        created_at=1.0,
+        updated_at=1.0,
+    )
+
+
+# Metadata of every JSON kind, and filters whose answer Python's == decides
+# (1 == 1.0 == True, "1" != 1, None only for a present null, lists by value).
+FILTER_METADATA = [
+    '{"tag": "a"}',
+    '{"tag": 1}',
+    '{"tag": true}',
+    '{"tag": 1.0}',
+    '{"tag": null}',
+    "{}",
+    '{"tag": "1"}',
+    '{"tag": [1, 2]}',
+    '{"tag": 0}',
+    '{"tag": false}',
+    '{"a.b": "x", "tag": 2.5}',
+    '{"tag": 2.5, "other": 2}',
+    '{"tag": {"nested": 1}}',
+    '{"tag": "it\'s \\"quoted\\""}',
+]
+FILTERS: list[dict[str, object] | None] = [
+    None,
+    {"tag": "a"},
+    {"tag": 1},
+    {"tag": True},
+    {"tag": 1.0},
+    {"tag": None},
+    {"tag": "1"},
+    {"tag": [1, 2]},
+    {"tag": 0},
+    {"tag": False},
+    {"tag": 2.5},
+    {"a.b": "x"},
+    {"missing": None},
+    {"tag": 2.5, "other": 2},
+    {"tag": {"nested": 1}},
+    {"tag": 'it\'s "quoted"'},
+    {'we"ird': 1},
+]
+
+
+async def test_filters_and_zero_vectors_match_the_numpy_reference(
+    memories: MemoryStore, table: TableEmbedder
+) -> None:
+    rng = np.random.default_rng(5)
+    rows = [
+        record(f"m{i:03d}", FILTER_METADATA[i % len(FILTER_METADATA)], rng.normal(size=DIM))
+        for i in range(140)
+    ]
+    rows.append(record("zero", '{"tag": "a"}', np.zeros(DIM)))  # numpy scores it 0
+    reference = InMemoryMemoryStore(table)
+    for store in (memories, reference):
+        store.write(rows)
+    for filter in FILTERS:
+        for query in ("q1", "q2"):
+            got = await memories.search("f", query, 200, filter)
+            want = await reference.search("f", query, 200, filter)
+            assert [m.key for m in got] == [m.key for m in want], filter
+            assert [m.score for m in got] == pytest.approx([m.score for m in want], abs=1e-5)
+    assert {m.key for m in await reference.search("f", "q1", 200, {"tag": 1})} == {
+        r.key for r in rows if r.metadata in ('{"tag": 1}', '{"tag": true}', '{"tag": 1.0}')
+    }
+    zero = [m for m in await memories.search("f", "q1", 200, {"tag": "a"}) if m.key == "zero"]
+    assert zero and zero[0].score == pytest.approx(0.0, abs=1e-6)
+
+
+async def test_a_query_of_another_embedders_width_is_named(
+    kind: str, tmp_path: Path, table: TableEmbedder
+) -> None:
+    store = make_memory(kind, tmp_path, table)
+    store.write([record("k", "{}", np.ones(DIM))])
+    narrow = make_memory_like(store, HashEmbedder(16))
+    try:
+        with pytest.raises(ConfigError, match="vectors of another embedder"):
+            await narrow.search("f", "q", 1)
+        with pytest.raises(ConfigError, match="vectors of another embedder"):
+            await narrow.search("f", "q", 1, {"tag": 1})
+    finally:
+        if isinstance(store, SQLMemoryStore):
+            store.store.close()
+
+
+def make_memory_like(store: MemoryStore, embedder: Embedder) -> MemoryStore:
+    """Another MemoryStore on the same records and the same backend."""
+    if isinstance(store, SQLMemoryStore):
+        return SQLMemoryStore(store.store, embedder, backend=store.backend)
+    other = InMemoryMemoryStore(embedder)
+    other.store = store.store  # type: ignore[attr-defined]
+    return other
+
+
+def test_backend_rule(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    on_file = SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder)
+    assert on_file.backend == "sqlite-vec"  # [dev] installs sqlite-vec and sqlean.py
+    assert SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder, backend="numpy").backend == (
+        "numpy"
+    )
+    private = SQLMemoryStore("sqlite://", embedder)  # no second connection can see it
+    assert private.backend == "numpy"
+    assert InMemoryMemoryStore(embedder).backend == "numpy"
+    with pytest.raises(ConfigError, match="memory backend 'pgvector' is not available"):
+        SQLMemoryStore(on_file.store, embedder, backend="pgvector")
+    with pytest.raises(ConfigError, match="memory backend 'sqlite-vec' is not available"):
+        SQLMemoryStore(private.store, embedder, backend="sqlite-vec")
+    with pytest.raises(ConfigError, match="memory backend must be one of"):
+        SQLMemoryStore(on_file.store, embedder, backend="faiss")
+    for store in (on_file, private):
+        store.store.close()
+
+
+def test_postgres_takes_pgvector_when_the_server_has_it(tmp_path: Path) -> None:
+    store = make_store("postgres", tmp_path)
+    try:
+        # .ci/postgres.sh builds pgvector into the test server and creates the extension.
+        assert SQLMemoryStore(store, HashEmbedder()).backend == "pgvector"
+    finally:
+        store.close()
