@@ -41,19 +41,24 @@ from agentkit.store._vector_filters import postgres_filter, sqlite_filter
 
 __all__ = ["SQLVectorSearch"]
 
-_COLUMNS = "namespace, key, text, metadata, embedding, created_at, updated_at"
-
+# The ranking reads only keys and distances; the k rows are fetched after.
+_MEMORY = "m.namespace, m.key, m.text, m.metadata, m.embedding, m.created_at, m.updated_at"
 _SQLITE_SEARCH = (
-    f"SELECT {_COLUMNS}, COALESCE(vec_distance_cosine(embedding, ?), 1.0) AS distance "
-    "FROM agentkit_memories WHERE namespace = ?{where} ORDER BY distance, key LIMIT ?"
+    f"SELECT {_MEMORY}, d.distance FROM (SELECT key, "
+    "COALESCE(vec_distance_cosine(embedding, ?), 1.0) AS distance FROM agentkit_memories "
+    "WHERE namespace = ?{where} ORDER BY distance, key LIMIT ?) AS d "
+    "JOIN agentkit_memories AS m ON m.namespace = ? AND m.key = d.key ORDER BY d.distance, d.key"
 )
 # COALESCE(NULLIF(.., NaN)): a zero vector's cosine is NaN in pgvector (NULL in
 # sqlite-vec); numpy scores it 0, a distance of 1. Ordering by this expression
 # also keeps any ANN index a user adds on the column out of the plan: exact.
 _POSTGRES_SEARCH = (
-    f"SELECT {_COLUMNS}, COALESCE(NULLIF(embedding_vector <=> CAST(:query AS vector), "
-    "'NaN'::float8), 1.0) AS distance FROM agentkit_memories WHERE namespace = :namespace"
-    "{where} ORDER BY distance, key LIMIT :k"
+    f"SELECT {_MEMORY}, d.distance FROM (SELECT key, "
+    "COALESCE(NULLIF(embedding_vector <=> CAST(:query AS vector), 'NaN'::float8), 1.0) "
+    "AS distance FROM agentkit_memories WHERE namespace = :namespace{where} "
+    "ORDER BY distance, key LIMIT :k) AS d "
+    "JOIN agentkit_memories AS m ON m.namespace = :namespace AND m.key = d.key "
+    "ORDER BY d.distance, d.key"
 )
 
 # Little-endian float32 bytes to a vector, in SQL: NULL for an empty or a
@@ -221,9 +226,8 @@ class SQLVectorSearch:
         conn = self.__dict__["_vec_conn"]
         with self.__dict__["_vec_lock"]:
             try:
-                rows = conn.execute(
-                    _SQLITE_SEARCH.format(where=where[0]), [blob, namespace, *where[1], k]
-                ).fetchall()
+                params = [blob, namespace, *where[1], k, namespace]
+                rows = conn.execute(_SQLITE_SEARCH.format(where=where[0]), params).fetchall()
                 if len(rows) < k:  # the filter may have left out every row of another width
                     width = conn.execute(_WIDTH.replace(":namespace", "?"), [namespace]).fetchone()
                     _check_width(namespace, query, width)
