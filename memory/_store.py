@@ -406,7 +406,9 @@ class SQLMemoryStore(StoreBackedMemory):
         if backend not in BACKENDS:
             raise ConfigError(f"memory backend must be one of {BACKENDS}, got {backend!r}")
         super().__init__(store, embedder)
-        found = getattr(store, "memory_search_backend", lambda: None)()
+        # Forcing numpy leaves the database as it is (no extension, no derived column).
+        detect = getattr(store, "memory_search_backend", None)
+        found = None if backend == "numpy" or detect is None else detect()
         if backend not in ("auto", "numpy") and found != backend:
             raise ConfigError(
                 f"memory backend {backend!r} is not available on this database "

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentkit import ConfigError
 from agentkit.memory import InMemoryMemoryStore, MemoryStore, SQLMemoryStore
@@ -362,3 +366,43 @@ def test_postgres_takes_pgvector_when_the_server_has_it(tmp_path: Path) -> None:
         assert SQLMemoryStore(store, HashEmbedder()).backend == "pgvector"
     finally:
         store.close()
+
+
+# Property: on random metadata and filters every backend ranks like numpy.
+_VALUES = st.sampled_from([0, 1, 2, 1.0, 2.5, True, False, None, "a", "1", "", [1], {"x": 1}])
+_KEYS = st.sampled_from(["tag", "n", "a.b", "x y"])
+_namespaces = itertools.count()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    metadata=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=3), min_size=1, max_size=30),
+    filter=st.one_of(st.none(), st.dictionaries(_KEYS, _VALUES, max_size=2)),
+    k=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_any_filter_ranks_like_numpy(
+    memories: MemoryStore,
+    metadata: list[dict[str, object]],
+    filter: dict[str, object] | None,
+    k: int,
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    namespace = f"p{next(_namespaces)}"
+    rows = [
+        record(f"r{i:02d}", json.dumps(meta), rng.normal(size=DIM), namespace)
+        for i, meta in enumerate(metadata)
+    ]
+    reference = InMemoryMemoryStore(HashEmbedder())
+    for store in (memories, reference):
+        store.write(rows)
+    query = [float(x) for x in rng.normal(size=DIM)]
+    got = memories.nearest(namespace, query, k, filter)
+    want = reference.nearest(namespace, query, k, filter)
+    assert [m.key for m in got] == [m.key for m in want]
+    assert [m.score for m in got] == pytest.approx([m.score for m in want], abs=1e-5)
