@@ -407,8 +407,7 @@ class SQLMemoryStore(StoreBackedMemory):
             raise ConfigError(f"memory backend must be one of {BACKENDS}, got {backend!r}")
         super().__init__(store, embedder)
         # Forcing numpy leaves the database as it is (no extension, no derived column).
-        detect = getattr(store, "memory_search_backend", None)
-        found = None if backend == "numpy" or detect is None else detect()
+        found = None if backend == "numpy" else store.memory_search_backend()
         if backend not in ("auto", "numpy") and found != backend:
             raise ConfigError(
                 f"memory backend {backend!r} is not available on this database "
@@ -421,7 +420,7 @@ class SQLMemoryStore(StoreBackedMemory):
         self, namespace: str, query: list[float], k: int, filter: Mapping[str, Any] | None
     ) -> list[Memory]:
         if self.backend != "numpy":
-            found = self.store.nearest_memories(namespace, query, k, filter)  # type: ignore[attr-defined]
+            found = self.store.nearest_memories(namespace, query, k, filter)
             if found is not None:
                 return [memory_of(record, score) for record, score in found]
         return super().nearest(namespace, query, k, filter)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from agentkit import ConfigError
 from agentkit.memory import InMemoryMemoryStore, MemoryStore, SQLMemoryStore
 from agentkit.models import Embedder, Embeddings, HashEmbedder, RawExchange
-from agentkit.store import MemoryRecord
+from agentkit.store import InMemoryStore, MemoryRecord
 from tests.conftest import make_store
 
 DIM = 24
@@ -349,6 +349,9 @@ def test_backend_rule(tmp_path: Path) -> None:
     private = SQLMemoryStore("sqlite://", embedder)  # no second connection can see it
     assert private.backend == "numpy"
     assert InMemoryMemoryStore(embedder).backend == "numpy"
+    fake = InMemoryStore()  # the Store boundary's default: no extension, numpy ranks
+    assert fake.memory_search_backend() is None
+    assert fake.nearest_memories("f", [1.0], 1, None) is None
     with pytest.raises(ConfigError, match="memory backend 'pgvector' is not available"):
         SQLMemoryStore(on_file.store, embedder, backend="pgvector")
     with pytest.raises(ConfigError, match="memory backend 'sqlite-vec' is not available"):
