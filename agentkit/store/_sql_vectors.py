@@ -10,9 +10,10 @@ The rule, checked once per store:
 
 - SQLite (a file database): ``sqlite-vec`` when the ``sqlite_vec`` package is
   importable and a SQLite driver can load it: the stdlib ``sqlite3`` when its
-  connections have ``enable_load_extension``, else ``sqlean`` (sqlean.py) when
-  installed. Only the search opens that extra connection (autocommit reads of
-  the same file); the runs' store stays on the stdlib driver. It ranks with
+  connections have ``enable_load_extension`` and the load works, else
+  ``sqlean`` (sqlean.py) when installed. Only the search opens that extra
+  connection (autocommit reads of the same file); the runs' store stays on the
+  stdlib driver. It ranks with
   ``vec_distance_cosine`` over the float32 blobs already stored.
 - PostgreSQL: ``pgvector`` when ``CREATE EXTENSION IF NOT EXISTS vector``
   succeeds (or the extension is there). The first store then adds a derived
@@ -110,34 +111,40 @@ _PG_READY = (
 )
 
 
-def _sqlite_driver() -> Any | None:
-    """A DB-API SQLite module that can load extensions: the stdlib's, else sqlean."""
+def _sqlite_drivers() -> list[Any]:
+    """DB-API SQLite modules that may load extensions: the stdlib's, then sqlean."""
+    drivers: list[Any] = []
     if hasattr(sqlite3.Connection, "enable_load_extension"):
-        return sqlite3
+        drivers.append(sqlite3)
     try:
         import sqlean  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
-        return None
-    return sqlean
+        return drivers
+    return [*drivers, sqlean]
 
 
 def _open_sqlite_vec(database: str) -> Any | None:
+    """A connection to ``database`` with sqlite-vec loaded, or None."""
     try:
         import sqlite_vec  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return None
-    driver = _sqlite_driver()
-    if driver is None:
-        return None
-    conn = driver.connect(database, timeout=30, isolation_level=None, check_same_thread=False)
-    try:
-        conn.enable_load_extension(True)
-        sqlite_vec.load(conn)
-        conn.enable_load_extension(False)
-    except (AttributeError, OSError, driver.Error):
-        conn.close()
-        return None
-    return conn
+    for driver in _sqlite_drivers():
+        try:
+            conn = driver.connect(
+                database, timeout=30, isolation_level=None, check_same_thread=False
+            )
+        except driver.Error:
+            continue
+        try:
+            conn.enable_load_extension(True)
+            sqlite_vec.load(conn)
+            conn.enable_load_extension(False)
+        except (AttributeError, OSError, driver.Error):
+            conn.close()
+            continue
+        return conn
+    return None
 
 
 _WIDTH = "SELECT length(embedding) FROM agentkit_memories WHERE namespace = :namespace LIMIT 1"
