@@ -147,6 +147,8 @@ def _open_sqlite_vec(database: str) -> Any | None:
     return None
 
 
+# Conservative: any NaN in the metadata text (a string's "NaN" too) sends the search to numpy.
+_NAN = "SELECT 1 FROM agentkit_memories WHERE namespace = ? AND instr(metadata, 'NaN') > 0 LIMIT 1"
 _WIDTH = "SELECT length(embedding) FROM agentkit_memories WHERE namespace = :namespace LIMIT 1"
 
 
@@ -232,6 +234,8 @@ class SQLVectorSearch:
         blob = struct.pack(f"<{len(query)}f", *query)
         conn = self.__dict__["_vec_conn"]
         with self.__dict__["_vec_lock"]:
+            if filter and None in filter.values() and conn.execute(_NAN, [namespace]).fetchone():
+                return None  # SQLite reads a NaN as JSON null, Python does not: numpy decides
             try:
                 params = [blob, namespace, *where[1], k, namespace]
                 rows = conn.execute(_SQLITE_SEARCH.format(where=where[0]), params).fetchall()

@@ -267,6 +267,8 @@ FILTER_METADATA = [
     '{"tag": 2.5, "other": 2}',
     '{"tag": {"nested": 1}}',
     '{"tag": "it\'s \\"quoted\\""}',
+    '{"tag": NaN, "other": 2}',  # json.dumps writes these; PostgreSQL's jsonb refuses them
+    '{"tag": Infinity}',
 ]
 FILTERS: list[dict[str, object] | None] = [
     None,
@@ -286,6 +288,9 @@ FILTERS: list[dict[str, object] | None] = [
     {"tag": {"nested": 1}},
     {"tag": 'it\'s "quoted"'},
     {'we"ird': 1},
+    {"other": 2},
+    {"tag": float("inf")},
+    {"tag": float("nan")},
 ]
 
 
@@ -372,7 +377,9 @@ def test_postgres_takes_pgvector_when_the_server_has_it(tmp_path: Path) -> None:
 
 
 # Property: on random metadata and filters every backend ranks like numpy.
-_VALUES = st.sampled_from([0, 1, 2, 1.0, 2.5, True, False, None, "a", "1", "", [1], {"x": 1}])
+_VALUES = st.sampled_from(
+    [0, 1, 2, 1.0, 2.5, True, False, None, "a", "1", "", [1], {"x": 1}, float("nan"), float("inf")]
+)
 _KEYS = st.sampled_from(["tag", "n", "a.b", "x y"])
 _namespaces = itertools.count()
 
