@@ -399,16 +399,19 @@ class SQLMemoryStore(StoreBackedMemory):
     """
 
     def __init__(self, store: Store | str, embedder: Embedder, *, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(f"memory backend must be one of {BACKENDS}, got {backend!r}")
+        opened = isinstance(store, str)
         if isinstance(store, str):
             from agentkit.store import SQLStore
 
             store = SQLStore(store)
-        if backend not in BACKENDS:
-            raise ConfigError(f"memory backend must be one of {BACKENDS}, got {backend!r}")
         super().__init__(store, embedder)
         # Forcing numpy leaves the database as it is (no extension, no derived column).
         found = None if backend == "numpy" else store.memory_search_backend()
         if backend not in ("auto", "numpy") and found != backend:
+            if opened:
+                store.close()
             raise ConfigError(
                 f"memory backend {backend!r} is not available on this database "
                 f"(it has {found or 'no vector extension'}): see SQLMemoryStore's backend rule"

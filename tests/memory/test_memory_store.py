@@ -363,6 +363,8 @@ def test_backend_rule(tmp_path: Path) -> None:
         SQLMemoryStore(private.store, embedder, backend="sqlite-vec")
     with pytest.raises(ConfigError, match="memory backend must be one of"):
         SQLMemoryStore(on_file.store, embedder, backend="faiss")
+    with pytest.raises(ConfigError, match="memory backend 'pgvector' is not available"):
+        SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder, backend="pgvector")
     for store in (on_file, private):
         store.store.close()
 
