@@ -4,19 +4,21 @@ Prints:
   - loading a 1,000-message thread from SQLite (what ``agent.run(thread=)``'s
     load step does: rows to ``Message`` objects), ms;
   - windowing it with ``TokenWindow`` (exact o200k counts), ms;
-  - ``search`` over 10,000 memories (256-dim vectors) with the numpy cosine
-    scan, ms, on SQLite and in memory (vectors cached between searches), the
-    first search after a write (the namespace's rows reloaded), against the
-    floor of a numpy scan over a matrix already in memory;
-  - whether sqlite-vec could be used (it needs a Python whose sqlite3 can load
-    extensions).
+  - ``search`` over 10,000 memories (256-dim vectors, top 10), ms, with and
+    without a metadata filter, on each backend available: SQLite with the
+    numpy scan (vectors cached between searches; and the first search after a
+    write, when the namespace's rows are reloaded), SQLite with sqlite-vec (in
+    SQL, nothing cached), in memory, and PostgreSQL with numpy and with
+    pgvector when AGENTKIT_BENCH_POSTGRES_URL (or AGENTKIT_TEST_POSTGRES_URL)
+    is set (it writes a "bench" namespace there and deletes it after); each
+    against the floor of a numpy scan over a matrix already in memory.
 
     python bench/memory.py
 """
 
 from __future__ import annotations
 
-import sqlite3
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -101,49 +103,79 @@ def records(n: int, rng: np.random.Generator) -> list[MemoryRecord]:
     ]
 
 
-def search_ms(store: MemoryStore, query: list[float]) -> float:
-    return best_ms(lambda: store.nearest("bench", query, 10, None), repeats=5)
+def search_ms(
+    store: MemoryStore, query: list[float], filter: dict[str, int] | None = None
+) -> float:
+    return best_ms(lambda: store.nearest("bench", query, 10, filter), repeats=5)
+
+
+def measure(name: str, store: SQLMemoryStore, query: list[float], floor: float) -> float:
+    plain = search_ms(store, query)
+    filtered = search_ms(store, query, {"group": 2})
+    print(
+        f"search 10,000 memories, {name + ':':<24}{plain:7.1f} ms"
+        f"  (filter, 2,000 match: {filtered:6.1f} ms; {plain / floor:5.0f}x the numpy scan)"
+    )
+    return plain
 
 
 def search_bench(folder: Path) -> None:
     rng = np.random.default_rng(1)
     rows = records(10_000, rng)
     query = [float(x) for x in rng.normal(size=DIM)]
-    sql = SQLMemoryStore(SQLStore(f"sqlite:///{folder}/memories.db"), HashEmbedder())
-    sql.write(rows)
-    in_memory = InMemoryMemoryStore(HashEmbedder())
-    in_memory.write(rows)
     matrix = np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32).reshape(-1, DIM)
     q = np.asarray(query, dtype=np.float32)
     floor = best_ms(lambda: np.argpartition(-(matrix @ q), 10)[:10])
-    sqlite_ms = search_ms(sql, query)
-    memory_ms = search_ms(in_memory, query)
-    filtered = best_ms(lambda: sql.nearest("bench", query, 10, {"group": 2}), repeats=5)
+    print(f"numpy scan alone (matrix in memory):      {floor:7.2f} ms")
+
+    sqlite = SQLStore(f"sqlite:///{folder}/memories.db")
+    numpy_sql = SQLMemoryStore(sqlite, HashEmbedder(), backend="numpy")
+    numpy_sql.write(rows)
+    numpy_ms = measure("SQLite + numpy", numpy_sql, query, floor)
 
     def reload_and_search() -> None:
-        sql.write(rows[:1])  # any write moves the namespace's counter: the next search reloads
-        sql.nearest("bench", query, 10, None)
+        numpy_sql.write(rows[:1])  # any write moves the namespace's counter: the search reloads
+        numpy_sql.nearest("bench", query, 10, None)
 
-    write_ms = best_ms(lambda: sql.write(rows[:1]), repeats=5)
+    write_ms = best_ms(lambda: numpy_sql.write(rows[:1]), repeats=5)
     reload_ms = best_ms(reload_and_search, repeats=3) - write_ms
-    print(f"search 10,000 memories, SQLite + numpy:  {sqlite_ms:7.1f} ms  (vectors cached)")
-    print(f"  first search after a write (reload):   {reload_ms:7.1f} ms")
-    print(f"  with a metadata filter (2,000 match):  {filtered:7.1f} ms")
-    print(f"search 10,000 memories, in memory:       {memory_ms:7.1f} ms")
-    print(f"numpy scan alone (matrix in memory):     {floor:7.2f} ms")
-    print(f"ratio SQLite search / numpy scan:        {sqlite_ms / floor:7.0f}x")
-    sql.store.close()
-    probe = sqlite3.connect(":memory:")
-    loadable = hasattr(probe, "enable_load_extension")
-    probe.close()
-    print(
-        "sqlite-vec: "
-        + (
-            "this Python can load SQLite extensions, but agentkit does not use sqlite-vec yet"
-            if loadable
-            else "not measured: this Python's sqlite3 cannot load extensions"
-        )
+    print(f"  numpy: first search after a write (reload): {reload_ms:5.1f} ms")
+    auto = SQLMemoryStore(sqlite, HashEmbedder())
+    if auto.backend == "sqlite-vec":
+        vec_ms = measure("SQLite + sqlite-vec", auto, query, floor)
+        print(f"ratio sqlite-vec / numpy (cached), SQLite: {vec_ms / numpy_ms:6.2f}x")
+    else:
+        print("sqlite-vec: not available here (pip install 'agentkit[sqlite-vec]')")
+    in_memory = InMemoryMemoryStore(HashEmbedder())
+    in_memory.write(rows)
+    print(f"search 10,000 memories, {'in memory:':<24}{search_ms(in_memory, query):7.1f} ms")
+    sqlite.close()
+    postgres_bench(rows, query, floor)
+
+
+def postgres_bench(rows: list[MemoryRecord], query: list[float], floor: float) -> None:
+    url = os.environ.get("AGENTKIT_BENCH_POSTGRES_URL") or os.environ.get(
+        "AGENTKIT_TEST_POSTGRES_URL"
     )
+    if not url:
+        print("PostgreSQL: not measured (set AGENTKIT_BENCH_POSTGRES_URL)")
+        return
+    store = SQLStore(url, auto_migrate=True)
+    try:
+        numpy_pg = SQLMemoryStore(store, HashEmbedder(), backend="numpy")
+        started = time.perf_counter()
+        numpy_pg.write(rows)
+        write_s = time.perf_counter() - started
+        auto = SQLMemoryStore(store, HashEmbedder())
+        print(f"PostgreSQL: wrote 10,000 memories in {write_s:.1f} s (backend {auto.backend})")
+        numpy_ms = measure("PostgreSQL + numpy", numpy_pg, query, floor)
+        if auto.backend == "pgvector":
+            pg_ms = measure("PostgreSQL + pgvector", auto, query, floor)
+            print(f"ratio pgvector / numpy (cached), PG:     {pg_ms / numpy_ms:6.2f}x")
+    finally:
+        for record in rows:  # the bench's namespace only
+            store.delete_memory(record.namespace, record.key)
+        store.close()
 
 
 def main() -> None:

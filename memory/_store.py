@@ -11,9 +11,12 @@ replayed ``recall`` returns what it returned the first time. Without ``ctx``
 Implementations keep records (`agentkit.store.MemoryRecord`, embeddings as
 float32 bytes) and find the nearest ones: `SQLMemoryStore` in the run
 database (SQLite or PostgreSQL, tables beside the runs), `InMemoryMemoryStore`
-in the process. Both rank with an exact numpy cosine scan over the
-namespace's vectors, kept in memory between searches until the namespace
-changes.
+in the process. Every backend is exact (the same top k as a brute-force
+cosine scan, ties by key): `SQLMemoryStore` ranks inside the database with
+sqlite-vec or pgvector when it can (``store.backend`` says which, see
+`SQLMemoryStore`), else, like `InMemoryMemoryStore`, with a numpy cosine scan
+over the namespace's vectors, kept in memory between searches until the
+namespace changes.
 """
 
 from __future__ import annotations
@@ -332,6 +335,9 @@ class StoreBackedMemory(MemoryStore):
     or delete raises it), so a search costs one small query plus the scan.
     """
 
+    #: How searches are ranked: ``"numpy"`` here; see `SQLMemoryStore`.
+    backend: str = "numpy"
+
     def __init__(self, store: Store, embedder: Embedder) -> None:
         super().__init__(embedder)
         self.store = store
@@ -367,23 +373,60 @@ class StoreBackedMemory(MemoryStore):
         return self.index(namespace).search(query, k, filter)
 
 
+BACKENDS = ("auto", "numpy", "sqlite-vec", "pgvector")
+
+
 class SQLMemoryStore(StoreBackedMemory):
     """Memories in the run database: table ``agentkit_memories`` (SQLite or PostgreSQL).
 
     Args:
         store: The kit's store (``kit.store``), any `SQLStore`, or a database URL.
         embedder: Turns texts into vectors.
+        backend: How to rank. ``"auto"`` (the default) takes the database's
+            vector extension when it has one, else numpy: on a SQLite file,
+            ``"sqlite-vec"`` when the ``sqlite_vec`` package is importable and
+            loads (through the stdlib ``sqlite3`` if it can load extensions,
+            else ``sqlean``: ``pip install 'agentkit[sqlite-vec]'``); on
+            PostgreSQL, ``"pgvector"`` when ``CREATE EXTENSION IF NOT EXISTS
+            vector`` works. Naming one that is not available is a
+            `ConfigError`; ``"numpy"`` always works.
 
-    Search is an exact cosine scan with numpy over the namespace's rows. (The
-    ``sqlite-vec`` and ``pgvector`` extensions are not used yet.)
+    Every backend is exact: the extensions scan the namespace's rows in SQL
+    (cosine distance, ties by key, the metadata filter in the WHERE clause; no
+    approximate index), numpy scans its cached matrix. A filter SQL cannot say
+    exactly (a list or dict value) is ranked with numpy. ``store.backend``
+    tells which one this store uses.
     """
 
-    def __init__(self, store: Store | str, embedder: Embedder) -> None:
+    def __init__(self, store: Store | str, embedder: Embedder, *, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(f"memory backend must be one of {BACKENDS}, got {backend!r}")
+        opened = isinstance(store, str)
         if isinstance(store, str):
             from agentkit.store import SQLStore
 
             store = SQLStore(store)
         super().__init__(store, embedder)
+        # Forcing numpy leaves the database as it is (no extension, no derived column).
+        found = None if backend == "numpy" else store.memory_search_backend()
+        if backend not in ("auto", "numpy") and found != backend:
+            if opened:
+                store.close()
+            raise ConfigError(
+                f"memory backend {backend!r} is not available on this database "
+                f"(it has {found or 'no vector extension'}): see SQLMemoryStore's backend rule"
+            )
+        #: ``"sqlite-vec"``, ``"pgvector"`` or ``"numpy"``: how searches are ranked.
+        self.backend = "numpy" if backend == "numpy" or found is None else found
+
+    def nearest(
+        self, namespace: str, query: list[float], k: int, filter: Mapping[str, Any] | None
+    ) -> list[Memory]:
+        if self.backend != "numpy":
+            found = self.store.nearest_memories(namespace, query, k, filter)
+            if found is not None:
+                return [memory_of(record, score) for record, score in found]
+        return super().nearest(namespace, query, k, filter)
 
 
 class InMemoryMemoryStore(StoreBackedMemory):

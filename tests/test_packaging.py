@@ -24,7 +24,7 @@ def _expand(extra: str) -> set[str]:
     extras: dict[str, list[str]] = PYPROJECT["project"]["optional-dependencies"]
     found: set[str] = set()
     for requirement in extras[extra]:
-        own = re.fullmatch(r"agentkit\[([\w,]+)\]", requirement)
+        own = re.fullmatch(r"agentkit\[([\w,.-]+)\]", requirement)
         if own:
             for name in own.group(1).split(","):
                 found |= _expand(name)

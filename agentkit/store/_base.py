@@ -8,7 +8,8 @@ calls the store from its event loop and keeps every transaction short.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from agentkit.store._records import (
     CompletionRecord,
@@ -367,6 +368,25 @@ class Store(ABC):
         Lets a reader keep a namespace's vectors in memory and reload them only
         when this has moved (0 for a namespace never written).
         """
+
+    def memory_search_backend(self) -> str | None:
+        """The vector extension that ranks memories inside this store, or None.
+
+        None (this default) means the caller ranks with numpy; `SQLStore` says
+        ``"sqlite-vec"`` or ``"pgvector"`` when its database has one.
+        """
+        return None
+
+    def nearest_memories(
+        self, namespace: str, query: list[float], k: int, filter: Mapping[str, Any] | None
+    ) -> list[tuple[MemoryRecord, float]] | None:
+        """The ``k`` memories nearest ``query`` with their cosine similarity, best first.
+
+        Exact (ties by key), filtered by metadata equality as Python compares.
+        None (this default) when the store cannot rank inside itself, or not
+        this filter: the caller ranks with numpy.
+        """
+        return None
 
     # -- forks (a new run from a copy of another's journal prefix) ----------
 

@@ -81,6 +81,7 @@ from agentkit.store._sql_core import (
     _update_run,
 )
 from agentkit.store._sql_threads import SQLThreads
+from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
@@ -88,7 +89,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLThreads, Store):
+class SQLStore(SQLThreads, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
@@ -222,6 +223,7 @@ class SQLStore(SQLThreads, Store):
             yield conn
 
     def close(self) -> None:
+        self._close_vectors()
         if self._hot is not None:
             self._hot.close()
         self._engine.dispose()

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentkit import ConfigError
 from agentkit.memory import InMemoryMemoryStore, MemoryStore, SQLMemoryStore
 from agentkit.models import Embedder, Embeddings, HashEmbedder, RawExchange
-from agentkit.store import MemoryRecord
-from tests.conftest import STORE_KINDS, make_store
+from agentkit.store import InMemoryStore, MemoryRecord
+from tests.conftest import make_store
 
 DIM = 24
 
@@ -50,13 +54,32 @@ class TableEmbedder(Embedder):
         return Embeddings(vectors=[d["embedding"] for d in items], model=raw.model)
 
 
+# Every search backend: (store kind, SQLMemoryStore backend). The extensions
+# are in [dev]; .ci/postgres.sh builds pgvector into the test server.
+MEMORY_KINDS = {
+    "sqlite-numpy": ("sqlite", "numpy"),
+    "sqlite-vec": ("sqlite", "sqlite-vec"),
+    "memory": ("memory", "numpy"),
+    "postgres-numpy": ("postgres", "numpy"),
+    "postgres-pgvector": ("postgres", "pgvector"),
+}
+
+
 def make_memory(kind: str, tmp_path: Path, embedder: Embedder) -> MemoryStore:
     if kind == "memory":
         return InMemoryMemoryStore(embedder)
-    return SQLMemoryStore(make_store(kind, tmp_path), embedder)
+    store_kind, backend = MEMORY_KINDS[kind]
+    store = make_store(store_kind, tmp_path)
+    try:
+        memory = SQLMemoryStore(store, embedder, backend=backend)
+    except ConfigError:
+        store.close()
+        raise
+    assert memory.backend == backend
+    return memory
 
 
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=list(MEMORY_KINDS))
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -195,10 +218,13 @@ async def test_bad_input_is_named() -> None:
         await other.search("n", "q", 1)
 
 
-async def test_cached_vectors_follow_writes_of_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["numpy", "sqlite-vec"])
+async def test_cached_vectors_follow_writes_of_another_process(
+    tmp_path: Path, backend: str
+) -> None:
     url = f"sqlite:///{tmp_path}/shared.db"
     embedder = HashEmbedder()
-    reader = SQLMemoryStore(url, embedder)
+    reader = SQLMemoryStore(url, embedder, backend=backend)
     writer = SQLMemoryStore(url, embedder)  # another process, as far as the cache knows
     await writer.put("u", "a", "Ada's favourite colour is green.")
     assert [m.key for m in await reader.search("u", "favourite colour", 5)] == ["a"]
@@ -210,3 +236,185 @@ async def test_cached_vectors_follow_writes_of_another_process(tmp_path: Path) -
     assert [m.text for m in await reader.search("u", "tea", 5)] == ["Bob now prefers tea."]
     for store in (reader, writer):
         store.store.close()
+
+
+def record(key: str, metadata: str, vector: np.ndarray, namespace: str = "f") -> MemoryRecord:
+    return MemoryRecord(
+        namespace=namespace,
+        key=key,
+        text=f"fact {key}",
+        metadata=metadata,
+        embedding=vector.astype(np.float32).tobytes(),
+        created_at=1.0,
+        updated_at=1.0,
+    )
+
+
+# Metadata of every JSON kind, and filters whose answer Python's == decides
+# (1 == 1.0 == True, "1" != 1, None only for a present null, lists by value).
+FILTER_METADATA = [
+    '{"tag": "a"}',
+    '{"tag": 1}',
+    '{"tag": true}',
+    '{"tag": 1.0}',
+    '{"tag": null}',
+    "{}",
+    '{"tag": "1"}',
+    '{"tag": [1, 2]}',
+    '{"tag": 0}',
+    '{"tag": false}',
+    '{"a.b": "x", "tag": 2.5}',
+    '{"tag": 2.5, "other": 2}',
+    '{"tag": {"nested": 1}}',
+    '{"tag": "it\'s \\"quoted\\""}',
+    '{"tag": NaN, "other": 2}',  # json.dumps writes these; PostgreSQL's jsonb refuses them
+    '{"tag": Infinity}',
+]
+FILTERS: list[dict[str, object] | None] = [
+    None,
+    {"tag": "a"},
+    {"tag": 1},
+    {"tag": True},
+    {"tag": 1.0},
+    {"tag": None},
+    {"tag": "1"},
+    {"tag": [1, 2]},
+    {"tag": 0},
+    {"tag": False},
+    {"tag": 2.5},
+    {"a.b": "x"},
+    {"missing": None},
+    {"tag": 2.5, "other": 2},
+    {"tag": {"nested": 1}},
+    {"tag": 'it\'s "quoted"'},
+    {'we"ird': 1},
+    {"other": 2},
+    {"tag": float("inf")},
+    {"tag": float("nan")},
+]
+
+
+async def test_filters_and_zero_vectors_match_the_numpy_reference(
+    memories: MemoryStore, table: TableEmbedder
+) -> None:
+    rng = np.random.default_rng(5)
+    rows = [
+        record(f"m{i:03d}", FILTER_METADATA[i % len(FILTER_METADATA)], rng.normal(size=DIM))
+        for i in range(140)
+    ]
+    rows.append(record("zero", '{"tag": "a"}', np.zeros(DIM)))  # numpy scores it 0
+    reference = InMemoryMemoryStore(table)
+    for store in (memories, reference):
+        store.write(rows)
+    for filter in FILTERS:
+        for query in ("q1", "q2"):
+            got = await memories.search("f", query, 200, filter)
+            want = await reference.search("f", query, 200, filter)
+            assert [m.key for m in got] == [m.key for m in want], filter
+            assert [m.score for m in got] == pytest.approx([m.score for m in want], abs=1e-5)
+    assert {m.key for m in await reference.search("f", "q1", 200, {"tag": 1})} == {
+        r.key for r in rows if r.metadata in ('{"tag": 1}', '{"tag": true}', '{"tag": 1.0}')
+    }
+    zero = [m for m in await memories.search("f", "q1", 200, {"tag": "a"}) if m.key == "zero"]
+    assert zero and zero[0].score == pytest.approx(0.0, abs=1e-6)
+
+
+async def test_a_query_of_another_embedders_width_is_named(
+    kind: str, tmp_path: Path, table: TableEmbedder
+) -> None:
+    store = make_memory(kind, tmp_path, table)
+    store.write([record("k", "{}", np.ones(DIM))])
+    narrow = make_memory_like(store, HashEmbedder(16))
+    try:
+        with pytest.raises(ConfigError, match="vectors of another embedder"):
+            await narrow.search("f", "q", 1)
+        with pytest.raises(ConfigError, match="vectors of another embedder"):
+            await narrow.search("f", "q", 1, {"tag": 1})
+    finally:
+        if isinstance(store, SQLMemoryStore):
+            store.store.close()
+
+
+def make_memory_like(store: MemoryStore, embedder: Embedder) -> MemoryStore:
+    """Another MemoryStore on the same records and the same backend."""
+    if isinstance(store, SQLMemoryStore):
+        return SQLMemoryStore(store.store, embedder, backend=store.backend)
+    other = InMemoryMemoryStore(embedder)
+    other.store = store.store  # type: ignore[attr-defined]
+    return other
+
+
+def test_backend_rule(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    on_file = SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder)
+    assert on_file.backend == "sqlite-vec"  # [dev] installs sqlite-vec and sqlean.py
+    assert SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder, backend="numpy").backend == (
+        "numpy"
+    )
+    private = SQLMemoryStore("sqlite://", embedder)  # no second connection can see it
+    assert private.backend == "numpy"
+    assert InMemoryMemoryStore(embedder).backend == "numpy"
+    fake = InMemoryStore()  # the Store boundary's default: no extension, numpy ranks
+    assert fake.memory_search_backend() is None
+    assert fake.nearest_memories("f", [1.0], 1, None) is None
+    with pytest.raises(ConfigError, match="memory backend 'pgvector' is not available"):
+        SQLMemoryStore(on_file.store, embedder, backend="pgvector")
+    with pytest.raises(ConfigError, match="memory backend 'sqlite-vec' is not available"):
+        SQLMemoryStore(private.store, embedder, backend="sqlite-vec")
+    with pytest.raises(ConfigError, match="memory backend must be one of"):
+        SQLMemoryStore(on_file.store, embedder, backend="faiss")
+    with pytest.raises(ConfigError, match="memory backend 'pgvector' is not available"):
+        SQLMemoryStore(f"sqlite:///{tmp_path}/m.db", embedder, backend="pgvector")
+    for store in (on_file, private):
+        store.store.close()
+
+
+def test_postgres_takes_pgvector_when_the_server_has_it(tmp_path: Path) -> None:
+    store = make_store("postgres", tmp_path)
+    try:
+        # .ci/postgres.sh builds pgvector into the test server and creates the extension.
+        assert SQLMemoryStore(store, HashEmbedder()).backend == "pgvector"
+    finally:
+        store.close()
+
+
+# Property: on random metadata and filters every backend ranks like numpy.
+_VALUES = st.sampled_from(
+    [0, 1, 2, 1.0, 2.5, True, False, None, "a", "1", "", [1], {"x": 1}, float("nan"), float("inf")]
+)
+_KEYS = st.sampled_from(["tag", "n", "a.b", "x y"])
+_namespaces = itertools.count()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    metadata=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=3), min_size=1, max_size=30),
+    filter=st.one_of(st.none(), st.dictionaries(_KEYS, _VALUES, max_size=2)),
+    k=st.integers(1, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_any_filter_ranks_like_numpy(
+    memories: MemoryStore,
+    metadata: list[dict[str, object]],
+    filter: dict[str, object] | None,
+    k: int,
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    namespace = f"p{next(_namespaces)}"
+    rows = [
+        record(f"r{i:02d}", json.dumps(meta), rng.normal(size=DIM), namespace)
+        for i, meta in enumerate(metadata)
+    ]
+    reference = InMemoryMemoryStore(HashEmbedder())
+    for store in (memories, reference):
+        store.write(rows)
+    query = [float(x) for x in rng.normal(size=DIM)]
+    got = memories.nearest(namespace, query, k, filter)
+    want = reference.nearest(namespace, query, k, filter)
+    assert [m.key for m in got] == [m.key for m in want]
+    assert [m.score for m in got] == pytest.approx([m.score for m in want], abs=1e-5)
