@@ -68,10 +68,10 @@ async def deliver(run_id: str, result: str) -> str:
 
 @kit.function(id="agent")
 async def agent(ctx: Context, index: int) -> str:
-    planned = await ctx.step.run("plan", plan, ctx.run_id, index)
+    planned: int = await ctx.step.run("plan", plan, ctx.run_id, index)
     request = ModelRequest(messages=[Message.user(f"{ctx.run_id} {planned}")])
     reply = await ctx.step.infer("think", MODEL, request)
-    result = await ctx.step.run("act", act, ctx.run_id, reply.text)
+    result: str = await ctx.step.run("act", act, ctx.run_id, reply.text)
     return await ctx.step.run("deliver", deliver, ctx.run_id, result)
 
 
