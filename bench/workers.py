@@ -10,12 +10,13 @@ Needs a PostgreSQL database it may empty: ``AGENTKIT_BENCH_POSTGRES_URL`` (or
     database-bound (no simulated latency), so on a 2-core machine shared with
     PostgreSQL more processes help only as far as there are cores;
   - wake-up latency: a run waits for a token; another process completes it;
-    the time from just before ``complete_token`` to the first step after the
-    wait starting in the worker process. With ``LISTEN/NOTIFY`` (the default
+    the time from just before ``complete_token`` (and from its return, the
+    completion committed) to the first step after the wait starting in the
+    worker process. With ``LISTEN/NOTIFY`` (the default
     on PostgreSQL) and with polling only (the worker's default 0.5 s poll),
     median / p90 / max over K trials.
 
-    python bench/workers.py                 # R=400, K=20
+    python bench/workers.py                 # R=200, K=10 (about 30 s)
     python bench/workers.py --runs 1000 --trials 50
 """
 
@@ -148,13 +149,15 @@ def throughput(url: str, workers: int, runs: int) -> float:
         kit.close()
 
 
-def latency(url: str, listen: bool, trials: int) -> list[float]:
+def latency(url: str, listen: bool, trials: int) -> tuple[list[float], list[float]]:
+    """Per trial: seconds from the ``complete_token`` call, and from its commit, to the resume."""
     kit = _kit(url)
     _empty(kit)
     procs = [_spawn(url, listen)]
-    seconds: list[float] = []
+    from_call: list[float] = []
+    from_commit: list[float] = []
 
-    async def trial() -> float:
+    async def trial() -> tuple[float, float]:
         handle = await kit.start(kit.functions["bench-asks"])
         while handle.status() != "waiting" or not handle.tokens():  # noqa: ASYNC110
             await asyncio.sleep(0.005)  # another process's state, in the database
@@ -162,16 +165,19 @@ def latency(url: str, listen: bool, trials: int) -> list[float]:
         [token] = handle.tokens()
         before = time.time()
         kit.complete_token(token.token, "go")
+        committed = time.time()
         resumed: float = await handle.result(timeout=30, poll_interval=0.005)
-        return resumed - before
+        return resumed - before, resumed - committed
 
     try:
         for _ in range(trials):
-            seconds.append(asyncio.run(trial()))
+            call, commit = asyncio.run(trial())
+            from_call.append(call)
+            from_commit.append(commit)
     finally:
         _stop(procs)
         kit.close()
-    return seconds
+    return from_call, from_commit
 
 
 def _summary(seconds: list[float]) -> str:
@@ -183,8 +189,8 @@ def _summary(seconds: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "worker"])
-    parser.add_argument("--runs", type=int, default=400)
-    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--listen", action="store_true")
     parser.add_argument("--poll", action="store_true")
     args = parser.parse_args()
@@ -204,10 +210,11 @@ def main() -> None:
     print(
         f"wake-up latency, token completed in another process -> run resumed ({args.trials} trials)"
     )
-    notify = latency(url, True, args.trials)
-    print(f"  LISTEN/NOTIFY:      {_summary(notify)}")
-    poll = latency(url, False, args.trials)
-    print(f"  polling (0.5 s):    {_summary(poll)}")
+    notify, notify_committed = latency(url, True, args.trials)
+    print(f"  LISTEN/NOTIFY, from the call:   {_summary(notify)}")
+    print(f"  LISTEN/NOTIFY, from its commit: {_summary(notify_committed)}")
+    poll, _ = latency(url, False, args.trials)
+    print(f"  polling (0.5 s), from the call: {_summary(poll)}")
     print(
         f"  ratio polling / LISTEN-NOTIFY (median): "
         f"{statistics.median(poll) / statistics.median(notify):.1f}x"
