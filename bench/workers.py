@@ -15,6 +15,10 @@ Needs a PostgreSQL database it may empty: ``AGENTKIT_BENCH_POSTGRES_URL`` (or
     worker process. With ``LISTEN/NOTIFY`` (the default
     on PostgreSQL) and with polling only (the worker's default 0.5 s poll),
     median / p90 / max over K trials.
+  - takeover: the worker holding 50 runs is SIGKILLed; the seconds until an
+    idle second worker holds them all, for a lease_ttl of 1 s and 3 s (leases
+    lapse between 2/3 and 1 lease_ttl after the kill, then the next poll
+    claims them: expiries are not notified).
 
     python bench/workers.py                 # R=200, K=10 (about 30 s)
     python bench/workers.py --runs 1000 --trials 50
@@ -52,7 +56,7 @@ def _url() -> str:
 
 
 def _kit(url: str) -> AgentKit:
-    kit = AgentKit(url, lease_ttl=10.0)
+    kit = AgentKit(url, lease_ttl=float(os.environ.get("BENCH_LEASE_TTL", "10")))
 
     def respond(request: ModelRequest) -> ModelResponse:
         return ScriptedModel.text(f"do {request.messages[-1].text}")
@@ -81,6 +85,10 @@ def _kit(url: str) -> AgentKit:
         await ctx.step.wait_for_token("answer")
         return await ctx.step.run("resumed", now)
 
+    @kit.function(id="bench-holds")
+    async def holds(ctx: Context) -> None:
+        await ctx.step.run("hold", asyncio.sleep, 3600)
+
     return kit
 
 
@@ -92,10 +100,10 @@ def _worker(url: str, listen: bool) -> None:
     asyncio.run(kit.worker(concurrency=200))
 
 
-def _spawn(url: str, listen: bool = True) -> subprocess.Popen[str]:
+def _spawn(url: str, listen: bool = True, lease_ttl: float = 10.0) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "worker", "--listen" if listen else "--poll"],
-        env={**os.environ, URL_ENV: url},
+        env={**os.environ, URL_ENV: url, "BENCH_LEASE_TTL": str(lease_ttl)},
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -180,6 +188,29 @@ def latency(url: str, listen: bool, trials: int) -> tuple[list[float], list[floa
     return from_call, from_commit
 
 
+def takeover(url: str, lease_ttl: float, runs: int = 50) -> float:
+    """Seconds from SIGKILLing the worker that holds ``runs`` runs to another holding them all."""
+    kit = _kit(url)
+    _empty(kit)
+    first = _spawn(url, lease_ttl=lease_ttl)
+    procs = [first]
+    try:
+        handles = asyncio.run(kit.start_many(kit.functions["bench-holds"], [{}] * runs))
+        while any(handle.record().lease_owner is None for handle in handles):
+            time.sleep(0.01)
+        procs.append(_spawn(url, lease_ttl=lease_ttl))  # idle, polling every 0.5 s
+        time.sleep(lease_ttl)  # the first worker renewed its leases at least once
+        first.kill()
+        killed = time.perf_counter()
+        dead = {handle.record().lease_owner for handle in handles}
+        while any(handle.record().lease_owner in dead for handle in handles):
+            time.sleep(0.01)
+        return time.perf_counter() - killed
+    finally:
+        _stop(procs)
+        kit.close()
+
+
 def _summary(seconds: list[float]) -> str:
     ms = sorted(s * 1000 for s in seconds)
     p90 = ms[min(len(ms) - 1, int(len(ms) * 0.9))]
@@ -219,6 +250,11 @@ def main() -> None:
         f"  ratio polling / LISTEN-NOTIFY (median): "
         f"{statistics.median(poll) / statistics.median(notify):.1f}x"
     )
+    for ttl in (1.0, 3.0):
+        print(
+            f"takeover: the worker holding 50 runs SIGKILLed, lease_ttl {ttl:.0f} s: "
+            f"all taken over by another worker after {takeover(url, ttl):.2f} s"
+        )
 
 
 if __name__ == "__main__":
