@@ -36,6 +36,7 @@ CHANNEL = "agentkit_due"
 _NOTIFY = f"NOTIFY {CHANNEL}"
 # Seconds between attempts to reconnect a listener whose connection failed.
 _RETRY_MIN, _RETRY_MAX = 0.1, 5.0
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
 
 
 def notify_due(conn: Connection) -> None:
@@ -141,6 +142,9 @@ class SQLWakeups:
         import psycopg  # the postgres extra, loaded with the engine's dialect
 
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        # A connection that only listens sends nothing: TCP keepalives find it
+        # dead (a peer gone without a goodbye) so that it is made again.
+        cparams = {**_KEEPALIVES, **cparams}
 
         def connect() -> Any:
             return psycopg.connect(*cargs, **cparams, autocommit=True)

@@ -9,6 +9,7 @@ workers poll.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ async def test_runs_made_due_by_another_connection_wake_the_worker_at_once(
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+    listeners = [t for t in threading.enumerate() if t.name == "agentkit-listen"]
+    assert listeners == [], "a stopped worker stops listening"
 
 
 async def test_a_listener_whose_connection_dies_reconnects_and_wakes_the_worker(
