@@ -3,12 +3,16 @@
 Due runs are queued runs, waiting runs whose timer passed, and running runs whose
 lease expired. The loop wakes on a poll interval, when one of its executions
 finishes, and at once when this process starts a run, completes a token, sends
-an event or cancels a run.
+an event or cancels a run. On a store that can tell (PostgreSQL, by
+``LISTEN/NOTIFY``: `Store.watch_due`) it also wakes at once when another
+process makes a run due; polling remains for timers, expired leases and stores
+that cannot tell.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -83,8 +87,10 @@ class Worker:
     async def _run(self, stop_when_idle: bool, until: Callable[[], bool] | None) -> None:
         wake = asyncio.Event()
         self.kit._wakers.add(wake)
-        self._heartbeat = LeaseHeartbeat(self.kit, asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self._heartbeat = LeaseHeartbeat(self.kit, loop)
         self._heartbeat.start()
+        unwatch = self.kit.store.watch_due(functools.partial(_set_from_thread, loop, wake))
         try:
             while True:
                 wake.clear()
@@ -99,6 +105,8 @@ class Worker:
             try:
                 await self._shutdown()
             finally:
+                if unwatch is not None:
+                    await asyncio.to_thread(unwatch)
                 await self._heartbeat.stop()
 
     def _claim_due(self) -> int:
@@ -172,3 +180,11 @@ class Worker:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _set_from_thread(loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:
+    """Set ``wake`` on ``loop`` from another thread (the store's listener)."""
+    try:
+        loop.call_soon_threadsafe(wake.set)
+    except RuntimeError:  # the loop has closed: nobody is waiting any more
+        pass

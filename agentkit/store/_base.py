@@ -398,6 +398,20 @@ class Store(ABC):
         ``journal`` holds those entries with ``run_id`` already set to ``run.id``.
         """
 
+    # -- wake-ups between processes ------------------------------------------
+
+    def watch_due(self, on_due: Callable[[], None]) -> Callable[[], None] | None:
+        """Call ``on_due`` whenever another process may have made a run due.
+
+        A worker uses it to claim at once instead of at its next poll. ``on_due``
+        is called from another thread and must only hand the news over. Returns
+        a function that stops watching, or None when this store cannot tell
+        (the worker then only polls, as it always does for timers and expired
+        leases). The `SQLStore` on PostgreSQL listens for ``NOTIFY``; SQLite and
+        the in-memory store return None.
+        """
+        return None
+
     # -- lifecycle ----------------------------------------------------------
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing

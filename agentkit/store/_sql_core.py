@@ -35,6 +35,7 @@ from agentkit.store._records import (
     scrubbed_row,
 )
 from agentkit.store._sql_threads import THREAD_TABLES
+from agentkit.store._sql_wakeups import notify_due
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
 _runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
@@ -137,6 +138,8 @@ def _close_and_wake(conn: Connection, wait: rules.WaitResolution | None, now: fl
     wake = rules.woken(None if row is None else _run(row), now)
     if wake is not None:
         _update_run(conn, wait.run_id, wake)
+        if wake["status"] == "queued":
+            notify_due(conn)
     return True
 
 

@@ -82,6 +82,7 @@ from agentkit.store._sql_core import (
 )
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_vectors import SQLVectorSearch
+from agentkit.store._sql_wakeups import SQLWakeups, notify_due
 from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
@@ -89,7 +90,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLThreads, SQLVectorSearch, Store):
+class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
@@ -234,6 +235,7 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
         try:
             with self._write() as conn:
                 conn.execute(_INSERT_RUN, _row(run))
+                notify_due(conn)
             return run, True
         except IntegrityError:
             if run.idempotency_key is None:
@@ -256,6 +258,7 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
         elif rows:
             with self._write() as conn:
                 conn.execute(_INSERT_RUN, rows)
+                notify_due(conn)
         return [(run, True) for run in runs]
 
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -418,6 +421,7 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
                 )
                 .values(**rules.released(now))
             )
+            notify_due(conn)
 
     @_retry_conflicts
     def finish_run(
@@ -522,6 +526,7 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
             .values(**rules.requeued(now))
         )
         assert result.rowcount == 1, "the row lock keeps the run failed until now"
+        notify_due(conn)
 
     # -- journal ------------------------------------------------------------
 
@@ -566,6 +571,7 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
                 child = rules.born(child, None if parent is None else _run(parent))
                 conn.execute(_INSERT_STEP, _row(wait))
                 conn.execute(_INSERT_RUN, _row(child))
+                notify_due(conn)
             return wait
         except IntegrityError:
             existing = self._get_step(wait.run_id, wait.key)
@@ -756,4 +762,5 @@ class SQLStore(SQLThreads, SQLVectorSearch, Store):
             conn.execute(_INSERT_RUN, _row(run))
             if journal:
                 conn.execute(_INSERT_STEP, [_row(step) for step in journal])
+            notify_due(conn)
         return run
