@@ -1,0 +1,182 @@
+"""Live feeds for the HTTP API: run-list changes, one run's steps, model deltas.
+
+The store is the only source of truth and other processes write to it too, so
+changes are found by polling it, once per interval for every subscriber
+together: one poller for the run list, one per watched run. Model token
+deltas exist only in the process that makes the call; a worker started by
+``agentkit dev`` sends them here through `Feed.stream_callback`.
+
+`diff_runs` and `diff_steps` are the pure halves: what changed between two
+looks at the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentkit.durable import AgentKit
+from agentkit.server._views import run_summary, step_view
+from agentkit.store import RunRecord, StepRecord
+
+__all__ = ["Feed", "FeedEvent", "diff_runs", "diff_steps"]
+
+#: What a subscriber may fall behind by before it is told to reload.
+QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One server-sent event: its name and its JSON data."""
+
+    event: str
+    data: dict[str, Any]
+
+
+RunMark = tuple[str, float]
+StepMark = tuple[str, int, float | None]
+
+
+def diff_runs(
+    before: dict[str, RunMark], runs: list[RunRecord]
+) -> tuple[dict[str, RunMark], list[RunRecord]]:
+    """The runs that are new or changed since ``before``, and the marks of now."""
+    now: dict[str, RunMark] = {run.id: (run.status, run.updated_at) for run in runs}
+    changed = [run for run in runs if before.get(run.id) != now[run.id]]
+    return now, changed
+
+
+def diff_steps(
+    before: dict[str, StepMark], steps: list[StepRecord]
+) -> tuple[dict[str, StepMark], list[StepRecord]]:
+    """The journal entries that are new or changed since ``before``, and the marks of now."""
+    now: dict[str, StepMark] = {s.key: (s.status, s.attempts, s.ended_at) for s in steps}
+    changed = [step for step in steps if before.get(step.key) != now[step.key]]
+    return now, changed
+
+
+@dataclass
+class _Topic:
+    queues: set[asyncio.Queue[FeedEvent | None]] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class Feed:
+    """Polls the kit's store for changes and fans them out to SSE subscribers.
+
+    Args:
+        kit: The kit whose store is watched.
+        interval: Seconds between looks at the store.
+        list_limit: How many of the newest runs the run-list feed watches.
+    """
+
+    def __init__(self, kit: AgentKit, *, interval: float = 0.25, list_limit: int = 200) -> None:
+        self.kit = kit
+        self.interval = interval
+        self.list_limit = list_limit
+        self._topics: dict[str, _Topic] = {}
+
+    # -- subscribing ------------------------------------------------------------
+
+    async def runs(self) -> AsyncIterator[FeedEvent]:
+        """Every new or changed run (the newest ``list_limit``), until the client leaves."""
+        async for event in self._subscribe("runs", self._poll_runs):
+            yield event
+
+    async def run(self, run_id: str) -> AsyncIterator[FeedEvent]:
+        """One run: a ``snapshot`` (run and journal), then its steps and status changes
+        and model deltas as they come; ends with ``end`` when the run ends."""
+
+        async def poll(topic: _Topic) -> None:
+            await self._poll_run(run_id, topic)
+
+        async def snapshot() -> FeedEvent:
+            return await asyncio.to_thread(self._snapshot, run_id)
+
+        async for event in self._subscribe(f"run:{run_id}", poll, snapshot):
+            yield event
+            if event.event == "end":
+                return
+
+    def _snapshot(self, run_id: str) -> FeedEvent:
+        run = self.kit.store.get_run(run_id)
+        steps = self.kit.store.load_journal(run_id)
+        return FeedEvent(
+            "snapshot",
+            {
+                "run": None if run is None else run_summary(self.kit, run),
+                "steps": [step_view(step) for step in steps],
+            },
+        )
+
+    async def _subscribe(
+        self,
+        name: str,
+        poll: Callable[[_Topic], Any],
+        first: Callable[[], Awaitable[FeedEvent]] | None = None,
+    ) -> AsyncIterator[FeedEvent]:
+        topic = self._topics.setdefault(name, _Topic())
+        queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(QUEUE_SIZE)
+        topic.queues.add(queue)
+        if topic.task is None or topic.task.done():
+            topic.task = asyncio.create_task(poll(topic), name=f"agentkit-feed-{name}")
+        try:
+            if first is not None:  # after subscribing: a change may repeat, none is lost
+                yield await first()
+            while True:
+                event = await queue.get()
+                if event is None:
+                    return
+                yield event
+        finally:
+            topic.queues.discard(queue)
+            if not topic.queues and topic.task is not None:
+                topic.task.cancel()
+                self._topics.pop(name, None)
+
+    def _publish(self, topic: _Topic, event: FeedEvent | None) -> None:
+        for queue in list(topic.queues):
+            with contextlib.suppress(asyncio.QueueFull):  # a stalled client misses events
+                queue.put_nowait(event)
+
+    # -- polling ----------------------------------------------------------------
+
+    async def _poll_runs(self, topic: _Topic) -> None:
+        marks: dict[str, RunMark] = {}
+        while True:
+            runs = await asyncio.to_thread(self.kit.store.list_runs, limit=self.list_limit)
+            marks, changed = diff_runs(marks, runs)
+            for run in reversed(changed):  # oldest first
+                self._publish(topic, FeedEvent("run", run_summary(self.kit, run)))
+            await asyncio.sleep(self.interval)
+
+    async def _poll_run(self, run_id: str, topic: _Topic) -> None:
+        marks: dict[str, StepMark] = {}
+        status = ""
+        store = self.kit.store
+        while True:
+            run = await asyncio.to_thread(store.get_run, run_id)
+            steps = await asyncio.to_thread(store.load_journal, run_id)
+            marks, changed = diff_steps(marks, steps)
+            for step in changed:
+                self._publish(topic, FeedEvent("step", step_view(step)))
+            if run is not None and run.status != status:
+                status = run.status
+                self._publish(topic, FeedEvent("status", run_summary(self.kit, run)))
+            if run is None or run.is_terminal:
+                self._publish(topic, FeedEvent("end", {"run_id": run_id, "status": status}))
+                self._publish(topic, None)
+                return
+            await asyncio.sleep(self.interval)
+
+    # -- model deltas -----------------------------------------------------------
+
+    def publish_delta(self, run_id: str, step_key: str, delta: dict[str, Any]) -> None:
+        """Send one streamed piece of a model call to the run's subscribers."""
+        topic = self._topics.get(f"run:{run_id}")
+        if topic is not None:
+            data = {"run_id": run_id, "step_key": step_key, **delta}
+            self._publish(topic, FeedEvent("delta", data))
