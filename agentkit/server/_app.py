@@ -74,7 +74,7 @@ def create_app(
     api_key: str | None = None,
     cors_origins: Sequence[str] = (),
     key_in_page: bool = False,
-    feed_interval: float = 0.25,
+    feed: Feed | None = None,
 ) -> FastAPI:
     """The HTTP API (OpenAPI at ``/docs``), its SSE streams and the dev UI at ``/``.
 
@@ -85,7 +85,8 @@ def create_app(
         cors_origins: Origins allowed to call the API from a browser (none by default).
         key_in_page: Put the API key in the UI's page, so that the UI can act
             (``agentkit dev``); the app then answers only to local host names.
-        feed_interval: Seconds between looks at the store for live streams.
+        feed: The live feed of the streams (default: ``Feed(kit)``); pass one to
+            run a worker that streams model deltas to it (`Feed.run_worker`).
     """
     key = api_key if api_key is not None else os.environ.get("AGENTKIT_API_KEY") or None
     app = FastAPI(
@@ -93,7 +94,7 @@ def create_app(
         summary="Durable agent runs: journals, model calls, approvals and live streams.",
         version=_version(),
     )
-    app.state.agentkit = ServerState(kit, Feed(kit, interval=feed_interval), ApiKey(key))
+    app.state.agentkit = ServerState(kit, feed or Feed(kit), ApiKey(key))
     app.add_exception_handler(AgentkitError, _agentkit_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(runs_router)

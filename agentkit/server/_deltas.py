@@ -10,13 +10,15 @@ found through the kit's executors).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from agentkit.agents._stream import StreamDelta
 from agentkit.durable import AgentKit
-from agentkit.server._feed import Feed
+
+if TYPE_CHECKING:
+    from agentkit.server._feed import Feed
 
 __all__ = ["delta_forwarder", "running_run_id"]
 

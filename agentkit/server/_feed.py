@@ -4,7 +4,7 @@ The store is the only source of truth and other processes write to it too, so
 changes are found by polling it, once per interval for every subscriber
 together: one poller for the run list, one per watched run. Model token
 deltas exist only in the process that makes the call; a worker started by
-``agentkit dev`` sends them here through `Feed.stream_callback`.
+``agentkit dev`` runs its worker through `Feed.run_worker`, which sends them here.
 
 `diff_runs` and `diff_steps` are the pure halves: what changed between two
 looks at the store.
@@ -173,6 +173,20 @@ class Feed:
             await asyncio.sleep(self.interval)
 
     # -- model deltas -----------------------------------------------------------
+
+    async def run_worker(self, **options: Any) -> None:
+        """``kit.worker(**options)`` here, with every model call streaming its deltas to
+        this feed (``delta`` events of the run's stream)."""
+        from agentkit.agents._stream import reset_stream, use_stream
+        from agentkit.server._deltas import delta_forwarder
+
+        token = use_stream(delta_forwarder(self.kit, self))
+        try:
+            # The worker's tasks copy this context, the stream callback with it.
+            worker = asyncio.create_task(self.kit.worker(**options))
+        finally:
+            reset_stream(token)
+        await worker
 
     def publish_delta(self, run_id: str, step_key: str, delta: dict[str, Any]) -> None:
         """Send one streamed piece of a model call to the run's subscribers."""

@@ -6,10 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from agentkit.agents._stream import reset_stream, use_stream
 from agentkit.durable import AgentKit
 from agentkit.server._app import create_app
-from agentkit.server._deltas import delta_forwarder
 from agentkit.server._state import ServerState
 
 __all__ = ["DEFAULT_PORT", "serve"]
@@ -51,12 +49,7 @@ async def serve(
     server = uvicorn.Server(config)
     tasks: list[asyncio.Task[None]] = []
     if worker:
-        # The worker's tasks inherit this context: every model call streams to the feed.
-        token = use_stream(delta_forwarder(kit, state.feed))
-        try:
-            tasks.append(asyncio.create_task(kit.worker(concurrency=concurrency)))
-        finally:
-            reset_stream(token)
+        tasks.append(asyncio.create_task(state.feed.run_worker(concurrency=concurrency)))
     if otel:
         from agentkit.server._otel import RunTracer
 
