@@ -35,7 +35,9 @@ def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_start_list_and_filter_runs(api: httpx.AsyncClient, kit: AgentKit) -> None:
-    added = await api.post("/api/runs", json={"function": "add", "input": {"a": 2, "b": 3}}, headers=AUTH)
+    added = await api.post(
+        "/api/runs", json={"function": "add", "input": {"a": 2, "b": 3}}, headers=AUTH
+    )
     assert added.status_code == 201
     assert added.json()["status"] == "queued"
     await api.post("/api/runs", json=START, headers=AUTH)
@@ -213,14 +215,18 @@ async def test_cancel_resume_fork_replay_and_eval_case(
     assert cancelled.json()["cancelled"] is False
 
 
-async def test_cancel_a_waiting_run_and_send_an_event(api: httpx.AsyncClient, kit: AgentKit) -> None:
+async def test_cancel_a_waiting_run_and_send_an_event(
+    api: httpx.AsyncClient, kit: AgentKit
+) -> None:
     run_id, _ = await start_waiting(api, kit)
     waiting_case = await api.get(f"/api/runs/{run_id}/eval-case")
     assert waiting_case.status_code == 409
     cancelled = await api.post(f"/api/runs/{run_id}/cancel", headers=AUTH)
     assert cancelled.json()["cancelled"] is True
     assert cancelled.json()["run"]["status"] == "cancelled"
-    event = await api.post("/api/events", json={"name": "order.paid", "data": {"id": 1}}, headers=AUTH)
+    event = await api.post(
+        "/api/events", json={"name": "order.paid", "data": {"id": 1}}, headers=AUTH
+    )
     assert event.json() == {"woken": []}
 
 

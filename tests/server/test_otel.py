@@ -80,15 +80,23 @@ async def test_model_calls_follow_the_genai_conventions(
 async def test_the_tracer_traces_runs_that_end_after_it_starts(
     api: httpx.AsyncClient, kit: AgentKit
 ) -> None:
-    earlier = await api.post("/api/runs", json={"function": "add", "input": {"a": 1, "b": 1}}, headers=AUTH)
+    earlier = await api.post(
+        "/api/runs", json={"function": "add", "input": {"a": 1, "b": 1}}, headers=AUTH
+    )
     await kit.worker(stop_when_idle=True)
     tracer_provider, exporter = provider()
     tracer = RunTracer(kit, tracer_provider)
     assert tracer.poll() == []  # runs that had ended are history
-    later = await api.post("/api/runs", json={"function": "add", "input": {"a": 2, "b": 2}}, headers=AUTH)
+    later = await api.post(
+        "/api/runs", json={"function": "add", "input": {"a": 2, "b": 2}}, headers=AUTH
+    )
     await kit.worker(stop_when_idle=True)
     assert tracer.poll() == [later.json()["id"]]
     assert tracer.poll() == []
-    traced = {span.attributes["agentkit.run.id"] for span in exporter.get_finished_spans() if span.attributes}
+    traced = {
+        span.attributes["agentkit.run.id"]
+        for span in exporter.get_finished_spans()
+        if span.attributes
+    }
     assert traced == {later.json()["id"]}
     assert earlier.json()["id"] not in traced

@@ -123,12 +123,17 @@
     });
     await redraw();
   }
-  let pending = null;
+  // One draw at a time; a change announced during a draw gets one more draw after it.
+  let drawing = null;
+  let again = false;
   function redraw() {
-    if (!page) return;
-    if (pending) return pending;
-    pending = draw(page).finally(() => { pending = null; });
-    return pending;
+    if (!page) return Promise.resolve();
+    if (drawing) { again = true; return drawing; }
+    drawing = draw(page).finally(() => {
+      drawing = null;
+      if (again) { again = false; redraw(); }
+    });
+    return drawing;
   }
   async function draw(p) {
     let data;
@@ -252,7 +257,7 @@
     let c;
     try { c = await api("GET", `/api/runs/${runId}/completions/${callId}`); }
     catch (e) { main.replaceChildren(h("h1", {}, "Model call not found"), h("p", {}, e.message)); return; }
-    main.replaceChildren(
+    main.replaceChildren(...[
       h("p", {}, h("a", { href: "#/runs/" + runId }, "← run " + runId)),
       h("h1", {}, "Model call ", h("code", {}, c.step_key)),
       h("div", { class: "meta" }, h("span", {}, c.provider + " · " + c.model), h("span", {}, "attempt " + c.attempt),
@@ -267,7 +272,8 @@
       c.stream_events ? h("pre", { id: "stream-events", tabindex: "0" }, c.stream_events.map((e) => JSON.stringify(e)).join("\n")) : h("p", { class: "empty" }, "Not streamed."),
       h("h2", {}, "Response headers kept"),
       Object.keys(c.headers).length ? h("table", {}, h("tbody", {}, Object.entries(c.headers).map(([k, v]) => h("tr", {}, h("td", { class: "mono" }, k), h("td", { class: "mono" }, v)))))
-        : h("p", { class: "empty" }, "None."));
+        : h("p", { class: "empty" }, "None."),
+    ].filter(Boolean));
   }
 
   // -- routing -----------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""The dev UI in a real browser: Playwright drives Debian's chromium against ``agentkit dev``.
+
+Start a run that pauses for approval from the run list, see it waiting, click
+Approve, see it complete live (no reload), open a model call and see its raw
+response. Screenshots of the run page and the model-call view are saved to a
+folder the test prints (``AGENTKIT_UI_SCREENSHOTS`` to choose it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM_SKIP_REASON
+
+CHROMIUM = shutil.which("chromium")
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_SKIP_REASON)
+
+
+@pytest.fixture
+def dev_url(tmp_path: Path) -> Iterator[str]:
+    """``agentkit dev`` on a free port, in a subprocess; yields its URL."""
+    database = f"sqlite:///{tmp_path / 'ui.db'}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("AGENTKIT_API_KEY", None)
+    command = [sys.executable, "-m", "agentkit", "--database-url", database, "dev"]
+    log = tmp_path / "dev.log"
+    with (
+        log.open("w") as stderr,
+        subprocess.Popen(
+            [*command, "--app", "tests.server.browser_app:kit", "--port", "0"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        ) as process,
+    ):
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            found = re.search(r"http://127\.0\.0\.1:\d+", line)
+            assert found is not None, f"agentkit dev printed {line!r}; log: {log.read_text()}"
+            yield found.group(0)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def screenshots() -> Path:
+    folder = Path(
+        os.environ.get("AGENTKIT_UI_SCREENSHOTS") or REPO / ".agentkit" / "ui-screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    folder = screenshots()
+    print(f"\nscreenshots: {folder}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(dev_url + "/")
+            expect(page.get_by_role("heading", name="Runs")).to_be_visible()
+            page.get_by_label("Function").select_option("agent:support")
+            page.get_by_label("Input (JSON)").fill('{"input": "Refund order A-17"}')
+            page.get_by_role("button", name="Start run").click()
+
+            status = page.locator("h1 .badge")
+            expect(status).to_have_text("waiting", timeout=30_000)
+            approval = page.locator(".approval")
+            expect(approval).to_contain_text("support/approve/refund")
+            page.evaluate("window.__sameDocument = true")
+            page.get_by_role("button", name="Approve").click()
+
+            expect(status).to_have_text("completed", timeout=30_000)
+            expect(page.locator("#run-output")).to_contain_text("The refund of 40 on A-17 is done.")
+            assert page.evaluate("window.__sameDocument") is True  # live: no reload
+            expect(page.locator(".approval")).to_have_count(0)
+            timeline = page.locator(".timeline .step")
+            expect(timeline.filter(has_text="support/tool/refund")).to_have_count(1)
+            page.screenshot(path=folder / "run-page.png", full_page=True)
+
+            page.locator(".call-link").first.click()
+            raw = page.locator("#raw-response")
+            expect(raw).to_contain_text('"name": "refund"')
+            expect(page.locator("#raw-request")).to_contain_text("You help customers.")
+            page.screenshot(path=folder / "model-call.png", full_page=True)
+        finally:
+            browser.close()
+    assert (folder / "run-page.png").stat().st_size > 0
+    assert (folder / "model-call.png").stat().st_size > 0
