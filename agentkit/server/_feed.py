@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentkit._redact import scrub_any
 from agentkit.durable import AgentKit
-from agentkit.server._views import run_summary, step_view
+from agentkit.server._views import run_cost, run_row, run_summary, step_view
 from agentkit.store import RunRecord, StepRecord
 
 __all__ = ["Feed", "FeedEvent", "diff_runs", "diff_steps"]
 
-#: What a subscriber may fall behind by before it is told to reload.
-QUEUE_SIZE = 1000
+#: How many events a subscriber may fall behind by; a client slower than that
+#: misses events (the run list reloads the run it next hears of).
+QUEUE_SIZE = 20_000
+#: Events sent to a client in one write, at most.
+MAX_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,13 @@ class FeedEvent:
 
     event: str
     data: dict[str, Any]
+
+    @functools.cached_property
+    def frame(self) -> str:
+        """The event in the text/event-stream format, secrets scrubbed; built once
+        however many subscribers receive it."""
+        data = json.dumps(scrub_any(self.data), separators=(",", ":"))
+        return f"event: {self.event}\ndata: {data}\n\n"
 
 
 RunMark = tuple[str, float]
@@ -83,12 +96,23 @@ class Feed:
 
     async def runs(self) -> AsyncIterator[FeedEvent]:
         """Every new or changed run (the newest ``list_limit``), until the client leaves."""
-        async for event in self._subscribe("runs", self._poll_runs):
-            yield event
+        async for batch in self.runs_batches():
+            for event in batch:
+                yield event
 
     async def run(self, run_id: str) -> AsyncIterator[FeedEvent]:
         """One run: a ``snapshot`` (run and journal), then its steps and status changes
         and model deltas as they come; ends with ``end`` when the run ends."""
+        async for batch in self.run_batches(run_id):
+            for event in batch:
+                yield event
+
+    def runs_batches(self) -> AsyncIterator[list[FeedEvent]]:
+        """`runs`, in batches of the events that were waiting (one write per batch)."""
+        return self._subscribe("runs", self._poll_runs)
+
+    async def run_batches(self, run_id: str) -> AsyncIterator[list[FeedEvent]]:
+        """`run`, in batches of the events that were waiting."""
 
         async def poll(topic: _Topic) -> None:
             await self._poll_run(run_id, topic)
@@ -96,9 +120,9 @@ class Feed:
         async def snapshot() -> FeedEvent:
             return await asyncio.to_thread(self._snapshot, run_id)
 
-        async for event in self._subscribe(f"run:{run_id}", poll, snapshot):
-            yield event
-            if event.event == "end":
+        async for batch in self._subscribe(f"run:{run_id}", poll, snapshot):
+            yield batch
+            if batch[-1].event == "end":
                 return
 
     def _snapshot(self, run_id: str) -> FeedEvent:
@@ -117,7 +141,7 @@ class Feed:
         name: str,
         poll: Callable[[_Topic], Any],
         first: Callable[[], Awaitable[FeedEvent]] | None = None,
-    ) -> AsyncIterator[FeedEvent]:
+    ) -> AsyncIterator[list[FeedEvent]]:
         topic = self._topics.setdefault(name, _Topic())
         queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(QUEUE_SIZE)
         topic.queues.add(queue)
@@ -125,12 +149,16 @@ class Feed:
             topic.task = asyncio.create_task(poll(topic), name=f"agentkit-feed-{name}")
         try:
             if first is not None:  # after subscribing: a change may repeat, none is lost
-                yield await first()
+                yield [await first()]
             while True:
-                event = await queue.get()
-                if event is None:
+                batch = [await queue.get()]
+                while not queue.empty() and len(batch) < MAX_BATCH:
+                    batch.append(queue.get_nowait())
+                events = [event for event in batch if event is not None]
+                if events:
+                    yield events
+                if None in batch:
                     return
-                yield event
         finally:
             topic.queues.discard(queue)
             if not topic.queues and topic.task is not None:
@@ -146,26 +174,50 @@ class Feed:
 
     async def _poll_runs(self, topic: _Topic) -> None:
         marks: dict[str, RunMark] = {}
-        while True:
-            runs = await asyncio.to_thread(self.kit.store.list_runs, limit=self.list_limit)
+        # A run's cost is read once it has ended (one query per run, not per change);
+        # before that the list says None and the run's page has the live figure.
+        costs: dict[str, float] = {}
+
+        def cost(run: RunRecord) -> float | None:
+            if not run.is_terminal:
+                return None
+            if run.id not in costs:
+                costs[run.id] = run_cost(self.kit, run.id)
+            return costs[run.id]
+
+        def look() -> list[FeedEvent]:  # in a thread: the store is blocking I/O
+            nonlocal marks
+            runs = self.kit.store.list_runs(limit=self.list_limit)
             marks, changed = diff_runs(marks, runs)
-            for run in reversed(changed):  # oldest first
-                self._publish(topic, FeedEvent("run", run_summary(self.kit, run)))
+            for gone in costs.keys() - marks.keys():
+                del costs[gone]
+            return [FeedEvent("run", run_row(run, cost(run))) for run in reversed(changed)]
+
+        while True:
+            for event in await asyncio.to_thread(look):  # oldest first
+                self._publish(topic, event)
             await asyncio.sleep(self.interval)
 
     async def _poll_run(self, run_id: str, topic: _Topic) -> None:
         marks: dict[str, StepMark] = {}
         status = ""
         store = self.kit.store
-        while True:
-            run = await asyncio.to_thread(store.get_run, run_id)
-            steps = await asyncio.to_thread(store.load_journal, run_id)
+
+        def look() -> tuple[RunRecord | None, list[FeedEvent]]:  # in a thread
+            nonlocal marks, status
+            run = store.get_run(run_id)
+            steps = store.load_journal(run_id)
             marks, changed = diff_steps(marks, steps)
-            for step in changed:
-                self._publish(topic, FeedEvent("step", step_view(step)))
+            events = [FeedEvent("step", step_view(step)) for step in changed]
             if run is not None and run.status != status:
                 status = run.status
-                self._publish(topic, FeedEvent("status", run_summary(self.kit, run)))
+                events.append(FeedEvent("status", run_summary(self.kit, run)))
+            return run, events
+
+        while True:
+            run, events = await asyncio.to_thread(look)
+            for event in events:
+                self._publish(topic, event)
             if run is None or run.is_terminal:
                 self._publish(topic, FeedEvent("end", {"run_id": run_id, "status": status}))
                 self._publish(topic, None)

@@ -19,6 +19,7 @@ __all__ = [
     "completion_summary",
     "decode",
     "run_cost",
+    "run_row",
     "run_summary",
     "step_view",
     "token_view",
@@ -50,8 +51,12 @@ def run_cost(kit: AgentKit, run_id: str) -> float:
     return sum(c.cost_usd or 0.0 for c in kit.store.list_completions(run_id))
 
 
-def run_summary(kit: AgentKit, run: RunRecord) -> dict[str, Any]:
-    """A run as the list shows it: status, function, times, cost."""
+def run_summary(kit: AgentKit, run: RunRecord, cost: float | None = -1.0) -> dict[str, Any]:
+    """A run as the list shows it: status, function, times, cost.
+
+    ``cost`` when the caller knows it (None: not computed); by default it is
+    summed from the run's stored completions.
+    """
     summary: dict[str, Any] = {
         "id": run.id,
         "function_id": run.function_id,
@@ -62,10 +67,23 @@ def run_summary(kit: AgentKit, run: RunRecord) -> dict[str, Any]:
         "ended_at": run.ended_at,
         "parent_run_id": run.parent_run_id,
         "executions": run.executions,
-        "cost_usd": run_cost(kit, run.id),
+        "cost_usd": run_cost(kit, run.id) if cost is not None and cost < 0 else cost,
         "trace_id": trace_id_of(run.id),
     }
     return scrub_any(summary)  # type: ignore[no-any-return]  # scrub_any keeps the shape
+
+
+def run_row(run: RunRecord, cost: float | None) -> dict[str, Any]:
+    """A run as a row of the live run list: only what the row shows (the stream
+    sends one per change to every subscriber, so it is kept small)."""
+    return {
+        "id": run.id,
+        "function_id": scrub_any(run.function_id),
+        "status": run.status,
+        "created_at": run.created_at,
+        "updated_at": run.updated_at,
+        "cost_usd": cost,
+    }
 
 
 def run_detail(kit: AgentKit, run: RunRecord) -> dict[str, Any]:

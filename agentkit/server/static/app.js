@@ -56,7 +56,10 @@
     if (s < 86400) return Math.floor(s / 3600) + "h ago";
     return Math.floor(s / 86400) + "d ago";
   }
-  function usd(x) { return x ? "$" + x.toFixed(x < 0.01 ? 5 : 3) : "$0"; }
+  function usd(x) {
+    if (x === null || x === undefined) return "…";
+    return x ? "$" + x.toFixed(x < 0.01 ? 5 : 3) : "$0";
+  }
   function ms(x) { return x >= 1000 ? (x / 1000).toFixed(2) + " s" : Math.round(x) + " ms"; }
   function live(url, handlers) {
     if (source) source.close();
