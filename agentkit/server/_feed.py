@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ from agentkit.server._views import run_cost, run_row, run_summary, step_view
 from agentkit.store import RunRecord, StepRecord
 
 __all__ = ["Feed", "FeedEvent", "diff_runs", "diff_steps"]
+
+logger = logging.getLogger("agentkit.server")
 
 #: How many events a subscriber may fall behind by; a client slower than that
 #: misses events (the run list reloads the run it next hears of).
@@ -146,7 +149,7 @@ class Feed:
         queue: asyncio.Queue[FeedEvent | None] = asyncio.Queue(QUEUE_SIZE)
         topic.queues.add(queue)
         if topic.task is None or topic.task.done():
-            topic.task = asyncio.create_task(poll(topic), name=f"agentkit-feed-{name}")
+            topic.task = asyncio.create_task(self._guard(poll, topic), name=f"agentkit-feed-{name}")
         try:
             if first is not None:  # after subscribing: a change may repeat, none is lost
                 yield [await first()]
@@ -164,6 +167,14 @@ class Feed:
             if not topic.queues and topic.task is not None:
                 topic.task.cancel()
                 self._topics.pop(name, None)
+
+    async def _guard(self, poll: Callable[[_Topic], Any], topic: _Topic) -> None:
+        """Run a poller; if the store fails it, its streams end instead of hanging."""
+        try:
+            await poll(topic)
+        except Exception:
+            logger.exception("agentkit: a live feed stopped: its streams end")
+            self._publish(topic, None)
 
     def _publish(self, topic: _Topic, event: FeedEvent | None) -> None:
         for queue in list(topic.queues):

@@ -86,7 +86,15 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             approval = page.locator(".approval")
             expect(approval).to_contain_text("support/approve/refund")
             page.evaluate("window.__sameDocument = true")
-            page.get_by_role("button", name="Approve").click()
+            approve = page.get_by_role("button", name="Approve")
+            # Keyboard-reachable: Tab gets to the Approve button.
+            for _ in range(40):
+                page.keyboard.press("Tab")
+                if approve.evaluate("button => button === document.activeElement"):
+                    break
+            else:
+                raise AssertionError("Tab never reached the Approve button")
+            approve.click()
 
             expect(status).to_have_text("completed", timeout=30_000)
             expect(page.locator("#run-output")).to_contain_text("The refund of 40 on A-17 is done.")
@@ -94,6 +102,9 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             expect(page.locator(".approval")).to_have_count(0)
             timeline = page.locator(".timeline .step")
             expect(timeline.filter(has_text="support/tool/refund")).to_have_count(1)
+            # The step inspector: the tool step's output.
+            timeline.filter(has_text="support/tool/refund").click()
+            expect(page.locator("#step-output")).to_contain_text("refunded 40 on A-17")
             page.screenshot(path=folder / "run-page.png", full_page=True)
 
             page.locator(".call-link").first.click()

@@ -56,8 +56,9 @@
     if (s < 86400) return Math.floor(s / 3600) + "h ago";
     return Math.floor(s / 86400) + "d ago";
   }
-  function usd(x) {
-    if (x === null || x === undefined) return "…";
+  // null: not known (a model without a price, or a run still going in the list).
+  function usd(x, unknown = "n/a") {
+    if (x === null || x === undefined) return unknown;
     return x ? "$" + x.toFixed(x < 0.01 ? 5 : 3) : "$0";
   }
   function ms(x) { return x >= 1000 ? (x / 1000).toFixed(2) + " s" : Math.round(x) + " ms"; }
@@ -83,7 +84,8 @@
         h("td", {}, h("a", { href: "#/runs/" + run.id }, run.function_id)),
         h("td", { class: "mono" }, run.id),
         h("td", { title: new Date(run.created_at * 1000).toISOString() }, age(run.created_at)),
-        h("td", { class: "num" }, usd(run.cost_usd)));
+        h("td", { class: "num", title: run.cost_usd === null ? "known when the run ends" : null },
+          usd(run.cost_usd, "…")));
       const old = rows.get(run.id);
       if (old) old.replaceWith(tr); else tbody.prepend(tr);
       rows.set(run.id, tr);
