@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from agentkit import Agent, AgentKit, Context, agent_function, tool
 from agentkit.models import ModelRequest, ModelResponse, ScriptedModel, Usage
 from agentkit.server import Feed, create_app
-from agentkit.store import InMemoryStore
+from agentkit.store import InMemoryStore, Store
+from tests.conftest import STORE_KINDS, make_store
 
 API_KEY = "test-api-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -31,8 +33,8 @@ def reply(request: ModelRequest) -> ModelResponse:
     return ScriptedModel.text(ANSWER, usage=usage)
 
 
-def build_kit() -> AgentKit:
-    kit = AgentKit(store=InMemoryStore())
+def build_kit(store: Store | None = None) -> AgentKit:
+    kit = AgentKit(store=store or InMemoryStore())
     agent_function(kit, Agent("support", "You help customers.", ScriptedModel(reply), [refund]))
 
     @kit.function()
@@ -42,9 +44,11 @@ def build_kit() -> AgentKit:
     return kit
 
 
-@pytest.fixture
-def kit() -> AgentKit:
-    return build_kit()
+@pytest.fixture(params=STORE_KINDS)
+def kit(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AgentKit]:
+    kit = build_kit(make_store(request.param, tmp_path))
+    yield kit
+    kit.close()
 
 
 @pytest.fixture
