@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,12 +14,12 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+KEY = "serve-test-key-0123456789"
 
 
 @pytest.fixture
 def serve_url(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("AGENTKIT_API_KEY", None)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AGENTKIT_API_KEY": KEY}
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     command = [sys.executable, "-m", "agentkit", "--database-url", database, "serve"]
     log = tmp_path / "serve.log"
@@ -45,13 +46,26 @@ def serve_url(tmp_path: Path) -> Iterator[str]:
             process.wait(timeout=30)
 
 
-def test_serve_reads_and_refuses_mutations_without_a_key(serve_url: str) -> None:
+def test_serve_reads_and_needs_the_key_to_start(serve_url: str) -> None:
     with httpx.Client(base_url=serve_url) as api:
         assert api.get("/api/functions").json() == {"functions": ["agent:support"]}
         assert api.get("/api/runs").json() == {"runs": []}
-        refused = api.post("/api/runs", json={"function": "agent:support", "input": {}})
+        start = {"function": "agent:support", "input": {"input": "Refund order A-17"}}
+        refused = api.post("/api/runs", json=start)
         assert refused.status_code == 401
-        assert "AGENTKIT_API_KEY" in refused.json()["detail"]
+        # serve never gives the key to the page: the UI asks for it.
         page = api.get("/")
         assert '<meta name="agentkit-api-key" content="">' in page.text
         assert api.get("/docs").status_code == 200
+        # The run-list stream over a real socket: the run just started arrives, queued
+        # (serve has no worker to take it further).
+        with api.stream("GET", "/api/stream/runs", timeout=30) as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == ": agentkit"
+            headers = {"Authorization": f"Bearer {KEY}"}
+            with httpx.Client(base_url=serve_url) as other:
+                run_id = other.post("/api/runs", json=start, headers=headers).json()["id"]
+            assert next(lines) == ""
+            assert next(lines) == "event: run"
+            data = json.loads(next(lines).removeprefix("data: "))
+            assert (data["id"], data["status"]) == (run_id, "queued")
