@@ -112,6 +112,18 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             expect(raw).to_contain_text('"name": "refund"')
             expect(page.locator("#raw-request")).to_contain_text("You help customers.")
             page.screenshot(path=folder / "model-call.png", full_page=True)
+
+            # Fork from the tool step with an edited result: a new run, which completes.
+            original = page.url.split("#/runs/")[1].split("/")[0]
+            page.get_by_role("link", name=f"← run {original}").click()
+            page.locator(".timeline .step").filter(has_text="support/tool/refund").click()
+            page.get_by_text("Fork from this step").click()
+            page.locator("#fork-result").fill('"refused by the test"')
+            page.get_by_role("button", name="Fork with this result").click()
+            expect(page).not_to_have_url(re.compile(original))
+            expect(page.locator("h1 .badge")).to_have_text("completed", timeout=30_000)
+            page.locator(".timeline .step").filter(has_text="support/tool/refund").click()
+            expect(page.locator("#step-output")).to_have_text('"refused by the test"')
         finally:
             browser.close()
     assert (folder / "run-page.png").stat().st_size > 0
