@@ -208,13 +208,14 @@
     return h("div", { class: "timeline", role: "list" }, steps.map((s) => {
       const left = ((s.started_at - t0) / span) * 100;
       const width = (((s.ended_at || t1) - s.started_at) / span) * 100;
-      return h("button", { class: "step", role: "listitem", "aria-pressed": String(p.selected === s.key), "data-step": s.key,
+      const failed = s.status === "failed" || s.error;
+      return h("div", { role: "listitem" }, h("button", { class: "step", "aria-pressed": String(p.selected === s.key), "data-step": s.key,
         onclick: () => { p.selected = p.selected === s.key ? null : s.key; location.hash = `#/runs/${run.id}` + (p.selected ? "/steps/" + encodeURIComponent(s.key) : ""); } },
-        h("span", { class: "mono" }, s.key),
+        h("span", { class: "mono" }, s.key, failed ? h("span", { class: "err", title: "failed" }, " ✕ error") : null),
         h("span", {}, s.kind),
-        h("span", { title: "attempts" }, "×" + s.attempts),
+        h("span", { title: "attempts", class: s.attempts > 1 ? "retried" : null }, "×" + s.attempts),
         h("span", { class: "track", title: `${s.status}, ${ms(((s.ended_at || t1) - s.started_at) * 1000)}` },
-          h("span", { class: `bar k-${s.kind} ${s.status}`, style: `left:${left}%;width:${Math.max(width, 0.3)}%` })));
+          h("span", { class: `bar k-${s.kind} ${s.status}`, style: `left:${left}%;width:${Math.max(width, 0.3)}%` }))));
     }));
   }
   function inspector(run, data, p) {
