@@ -86,7 +86,7 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             approval = page.locator(".approval")
             expect(approval).to_contain_text("support/approve/refund")
             page.evaluate("window.__sameDocument = true")
-            approve = page.get_by_role("button", name="Approve")
+            approve = page.get_by_role("button", name="Approve", exact=True)
             # Keyboard-reachable: Tab gets to the Approve button.
             for _ in range(40):
                 page.keyboard.press("Tab")
