@@ -124,6 +124,12 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             expect(page.locator("h1 .badge")).to_have_text("completed", timeout=30_000)
             page.locator(".timeline .step").filter(has_text="support/tool/refund").click()
             expect(page.locator("#step-output")).to_have_text('"refused by the test"')
+
+            page.get_by_role("link", name="Runs", exact=True).click()
+            rows = page.locator("#runs tr")
+            expect(rows).to_have_count(2)
+            expect(rows.locator(".badge")).to_have_text(["completed", "completed"])
+            page.screenshot(path=folder / "run-list.png", full_page=True)
         finally:
             browser.close()
     assert (folder / "run-page.png").stat().st_size > 0

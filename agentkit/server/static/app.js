@@ -83,7 +83,7 @@
         h("td", {}, badge(run.status)),
         h("td", {}, h("a", { href: "#/runs/" + run.id }, run.function_id)),
         h("td", { class: "mono" }, run.id),
-        h("td", { title: new Date(run.created_at * 1000).toISOString() }, age(run.created_at)),
+        h("td", { title: new Date(run.created_at * 1000).toISOString(), "data-created": run.created_at }, age(run.created_at)),
         h("td", { class: "num", title: run.cost_usd === null ? "known when the run ends" : null },
           usd(run.cost_usd, "…")));
       const old = rows.get(run.id);
@@ -293,6 +293,12 @@
     }
     return showRuns();
   }
+  // Ages move on without any change to the run.
+  setInterval(() => {
+    for (const cell of document.querySelectorAll("td[data-created]")) {
+      cell.textContent = age(Number(cell.dataset.created));
+    }
+  }, 5000);
   window.addEventListener("hashchange", route);
   route();
 })();
