@@ -51,12 +51,8 @@ def run_cost(kit: AgentKit, run_id: str) -> float:
     return sum(c.cost_usd or 0.0 for c in kit.store.list_completions(run_id))
 
 
-def run_summary(kit: AgentKit, run: RunRecord, cost: float | None = -1.0) -> dict[str, Any]:
-    """A run as the list shows it: status, function, times, cost.
-
-    ``cost`` when the caller knows it (None: not computed); by default it is
-    summed from the run's stored completions.
-    """
+def run_summary(kit: AgentKit, run: RunRecord) -> dict[str, Any]:
+    """A run as the list shows it: status, function, times, cost (of every stored attempt)."""
     summary: dict[str, Any] = {
         "id": run.id,
         "function_id": run.function_id,
@@ -67,7 +63,7 @@ def run_summary(kit: AgentKit, run: RunRecord, cost: float | None = -1.0) -> dic
         "ended_at": run.ended_at,
         "parent_run_id": run.parent_run_id,
         "executions": run.executions,
-        "cost_usd": run_cost(kit, run.id) if cost is not None and cost < 0 else cost,
+        "cost_usd": run_cost(kit, run.id),
         "trace_id": trace_id_of(run.id),
     }
     return scrub_any(summary)  # type: ignore[no-any-return]  # scrub_any keeps the shape
