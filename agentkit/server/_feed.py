@@ -97,6 +97,11 @@ class Feed:
 
     # -- subscribing ------------------------------------------------------------
 
+    def subscribers(self, run_id: str | None = None) -> int:
+        """How many clients watch the run list (or, with ``run_id``, that run) now."""
+        topic = self._topics.get("runs" if run_id is None else f"run:{run_id}")
+        return 0 if topic is None else len(topic.queues)
+
     async def runs(self) -> AsyncIterator[FeedEvent]:
         """Every new or changed run (the newest ``list_limit``), until the client leaves."""
         async for batch in self.runs_batches():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -62,3 +63,9 @@ async def api(kit: AgentKit, feed: Feed) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+async def until_subscribed(feed: Feed, run_id: str | None = None) -> None:
+    """Wait until a client watches the run list (or the run): then no event is missed."""
+    while feed.subscribers(run_id) == 0:  # noqa: ASYNC110 - the feed has nothing to await
+        await asyncio.sleep(0.01)

@@ -10,7 +10,7 @@ import httpx
 
 from agentkit import AgentKit
 from agentkit.server import Feed, create_app
-from tests.server.conftest import ANSWER, API_KEY, AUTH
+from tests.server.conftest import ANSWER, API_KEY, AUTH, until_subscribed
 
 START = {"function": "agent:support", "input": {"input": "Refund order A-17"}}
 
@@ -242,7 +242,7 @@ async def test_a_run_stream_read_to_the_end(
             return "".join([chunk async for chunk in response.aiter_text()])
 
     async def work() -> None:
-        await asyncio.sleep(0.05)  # the stream subscribes first, so the deltas reach it
+        await until_subscribed(feed, run_id)  # the stream subscribes first: deltas reach it
         await feed.run_worker(stop_when_idle=True)
 
     text, _ = await asyncio.gather(stream(), work())
@@ -269,7 +269,7 @@ async def test_the_run_list_feed(kit: AgentKit, feed: Feed) -> None:
                 return
 
     watcher = asyncio.create_task(watch())
-    await asyncio.sleep(0.05)
+    await until_subscribed(feed)
     await kit.start(kit.get_function("add"), a=1, b=2)
     await kit.worker(stop_when_idle=True)
     await asyncio.wait_for(watcher, 10)

@@ -8,6 +8,7 @@ from agentkit import Agent, AgentKit, Context
 from agentkit.models import ScriptedModel
 from agentkit.server import Feed
 from agentkit.store import InMemoryStore
+from tests.server.conftest import until_subscribed
 
 
 async def test_deltas_of_gathered_agents_name_their_run() -> None:
@@ -29,7 +30,7 @@ async def test_deltas_of_gathered_agents_name_their_run() -> None:
             events.append(event)
 
     watcher = asyncio.create_task(watch())
-    await asyncio.sleep(0.05)  # subscribed before the calls stream
+    await until_subscribed(feed, handle.id)  # subscribed before the calls stream
     await feed.run_worker(stop_when_idle=True)
     await asyncio.wait_for(watcher, 10)
     deltas = [event.data for event in events if event.event == "delta"]
