@@ -112,7 +112,7 @@ def create_app(
     if key_in_page:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOCAL_HOSTS, "testserver"])
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOCAL_HOSTS))
     page_key = key if key_in_page else None
 
     @app.get("/", include_in_schema=False)
