@@ -29,6 +29,11 @@ STORE_KINDS = ["sqlite", "memory", "postgres"]
 POSTGRES_SKIP_REASON = (
     "PostgreSQL tests need AGENTKIT_TEST_POSTGRES_URL (.ci/postgres.sh sets one up)"
 )
+# The dev UI's browser test drives Debian's chromium, which .ci/chromium.sh installs.
+CHROMIUM_SKIP_REASON = (
+    "the browser test needs Debian's chromium on PATH (apt-get install chromium; "
+    ".ci/chromium.sh installs it)"
+)
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -151,8 +156,10 @@ def _skips(config: pytest.Config) -> list[tuple[str, str]]:
 
 
 def unexpected_skips(skips: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The skips that are not a PostgreSQL variant without a PostgreSQL URL."""
-    return [(nodeid, reason) for nodeid, reason in skips if reason != POSTGRES_SKIP_REASON]
+    """The skips that are not a PostgreSQL variant without a PostgreSQL URL (or the
+    browser test without chromium)."""
+    allowed = (POSTGRES_SKIP_REASON, CHROMIUM_SKIP_REASON)
+    return [(nodeid, reason) for nodeid, reason in skips if reason not in allowed]
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -319,3 +319,9 @@ TOOLS_EXPORTS = [
     "search_tools",
     "shell_tools",
 ]
+
+
+def test_server_exports() -> None:
+    import agentkit.server
+
+    assert agentkit.server.__all__ == ["Feed", "FeedEvent", "RunTracer", "create_app", "trace_run"]

@@ -34,6 +34,7 @@ PLACEHOLDERS = {
     "Memory": [{"model", "small_model"}],
     "Tools": [{"model"}],
     "Many runs in one process": [{"answer"}],
+    "Dev UI and HTTP API": [{"kit"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

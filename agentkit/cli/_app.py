@@ -10,6 +10,7 @@ import agentkit
 from agentkit.cli._boundary import BoundaryGroup, CLIState, Command
 from agentkit.cli._db import db_app
 from agentkit.cli._demo import demo
+from agentkit.cli._dev import dev, serve
 from agentkit.cli._eval import eval_app
 from agentkit.cli._fork import diff_command, fork_command
 from agentkit.cli._replay import replay_command
@@ -32,6 +33,8 @@ app.add_typer(tokens_app)
 app.add_typer(db_app)
 app.command("worker", cls=Command)(worker)
 app.command("demo", cls=Command)(demo)
+app.command("dev", cls=Command)(dev)
+app.command("serve", cls=Command)(serve)
 app.command("replay", cls=Command)(replay_command)
 app.add_typer(eval_app)
 
