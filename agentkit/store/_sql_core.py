@@ -34,6 +34,7 @@ from agentkit.store._records import (
     TokenRecord,
     scrubbed_row,
 )
+from agentkit.store._sql_rate import RATE_TABLES
 from agentkit.store._sql_threads import THREAD_TABLES
 from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
@@ -42,7 +43,7 @@ _steps = StepRow.__table__  # type: ignore[attr-defined]  # same
 _tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
 _events = EventRow.__table__  # type: ignore[attr-defined]  # same
 _completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES]
+_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES, *RATE_TABLES]
 
 _READ_ONLY = "agentkit_read_only"
 

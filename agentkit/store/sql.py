@@ -80,6 +80,7 @@ from agentkit.store._sql_core import (
     _tokens,
     _update_run,
 )
+from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import RunRow
@@ -88,7 +89,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLThreads, Store):
+class SQLStore(SQLThreads, SQLRates, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
