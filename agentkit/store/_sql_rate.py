@@ -79,9 +79,7 @@ def _window_delay(
             .where(in_window)
             .order_by(_permits.c.granted_at)
         )
-        delays.append(
-            rate_rules.tokens_delay(limits, excess, ((at, n) for at, n in oldest), now)
-        )
+        delays.append(rate_rules.tokens_delay(limits, excess, ((at, n) for at, n in oldest), now))
     return max(delays)
 
 
