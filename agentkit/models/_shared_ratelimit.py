@@ -48,6 +48,7 @@ class _Local:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.changed = asyncio.Event()  # set when a permit of this process is released
+        self.live = 0  # permits of this process not yet released
 
 
 class _SharedPermit(Permit):
@@ -59,6 +60,7 @@ class _SharedPermit(Permit):
         #: When it was granted, on the limiter's clock.
         self.granted_at = at
         self._released = False
+        local.live += 1
 
     def settle(self, actual_tokens: int) -> None:
         self._limiter.store.settle_rate(self.permit_id, actual_tokens)
@@ -66,6 +68,7 @@ class _SharedPermit(Permit):
     def release(self) -> None:
         if not self._released:
             self._released = True
+            self._local.live -= 1
             self._limiter.store.release_rate(self.permit_id)
             self._local.changed.set()
 
@@ -156,7 +159,13 @@ class SharedRateLimit(Limiter):
             while True:
                 now = self._clock()
                 grant = self.store.reserve_rate(
-                    name, self.limits, estimated_tokens, self.holder, now, self.lease
+                    name,
+                    self.limits,
+                    estimated_tokens,
+                    self.holder,
+                    now,
+                    self.lease,
+                    renew=local.live > 0,
                 )
                 if grant.permit_id is not None:
                     return _SharedPermit(self, grant.permit_id, local, now)

@@ -383,7 +383,15 @@ class Store(ABC):
 
     @abstractmethod
     def reserve_rate(
-        self, name: str, limits: RateLimits, tokens: int, holder: str, now: float, lease: float
+        self,
+        name: str,
+        limits: RateLimits,
+        tokens: int,
+        holder: str,
+        now: float,
+        lease: float,
+        *,
+        renew: bool = True,
     ) -> RateGrant:
         """Grant one call of ``tokens`` under the limit ``name`` now, or say how long to wait.
 

@@ -33,14 +33,23 @@ class InMemoryRates:
         self._rate_permits: dict[str, _Permit] = {}
 
     def reserve_rate(
-        self, name: str, limits: RateLimits, tokens: int, holder: str, now: float, lease: float
+        self,
+        name: str,
+        limits: RateLimits,
+        tokens: int,
+        holder: str,
+        now: float,
+        lease: float,
+        *,
+        renew: bool = True,
     ) -> RateGrant:
         with self._lock:
             stored = self._rate_states.setdefault(name, RateState())
             state = rate_rules.current_state(stored, now)
+            forget = rate_rules.forget_before(limits, now)
             for permit_id, permit in list(self._rate_permits.items()):
                 live = permit.lease_expires_at is not None and permit.lease_expires_at > now
-                if permit.name == name and permit.granted_at <= now - limits.window and not live:
+                if permit.name == name and permit.granted_at < forget and not live:
                     del self._rate_permits[permit_id]
             mine = [p for p in self._rate_permits.values() if p.name == name]
             in_window = sorted(
@@ -72,7 +81,7 @@ class InMemoryRates:
             )
             if refused is not None:
                 return refused
-            for permit in mine:
+            for permit in mine if renew else ():
                 if permit.holder == holder and permit.lease_expires_at is not None:
                     if permit.lease_expires_at > now:
                         permit.lease_expires_at = now + lease

@@ -77,6 +77,16 @@ class RateGrant:
         return self.permit_id is not None
 
 
+def forget_before(limits: RateLimits, now: float) -> float:
+    """Grants before this time may be deleted (unless still in flight).
+
+    Two windows back, not one: a reservation that read its clock earlier may
+    commit after this one (it waited for the lock), and it must still see
+    every grant of its own window.
+    """
+    return now - 2 * limits.window
+
+
 def current_state(state: RateState, now: float) -> RateState:
     """The state with the caps whose reset has passed dropped."""
     fresh = RateState(blocked_until=state.blocked_until)

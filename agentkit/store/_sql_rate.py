@@ -34,23 +34,22 @@ _INSERT_PERMIT = insert(_permits)
 
 
 def _usage(conn: Connection, name: str, now: float, window: float) -> RateUsage:
-    live = _permits.c.lease_expires_at > now
+    """The window and the permits in flight, in one aggregate over the name's rows."""
+    in_window = _permits.c.granted_at > now - window
+    lease = _permits.c.lease_expires_at
     row = conn.execute(
         select(
-            func.count(_permits.c.id),
-            func.coalesce(func.sum(_permits.c.tokens), 0),
-        ).where(_permits.c.name == name, _permits.c.granted_at > now - window)
-    ).one()
-    flight = conn.execute(
-        select(func.count(_permits.c.id), func.min(_permits.c.lease_expires_at)).where(
-            _permits.c.name == name, live
-        )
+            func.count(case((in_window, 1))),
+            func.coalesce(func.sum(case((in_window, _permits.c.tokens), else_=0)), 0),
+            func.count(case((lease > now, 1))),
+            func.min(case((lease > now, lease))),
+        ).where(_permits.c.name == name)
     ).one()
     return RateUsage(
         requests=int(row[0]),
         tokens=int(row[1]),
-        in_flight=int(flight[0]),
-        first_lease_end=flight[1],
+        in_flight=int(row[2]),
+        first_lease_end=row[3],
     )
 
 
@@ -113,7 +112,15 @@ class SQLRates:
         return RateState(*row)
 
     def reserve_rate(
-        self, name: str, limits: RateLimits, tokens: int, holder: str, now: float, lease: float
+        self,
+        name: str,
+        limits: RateLimits,
+        tokens: int,
+        holder: str,
+        now: float,
+        lease: float,
+        *,
+        renew: bool = True,
     ) -> RateGrant:
         with self._write() as conn:
             stored = self._locked_state(conn, name)
@@ -121,7 +128,7 @@ class SQLRates:
             conn.execute(
                 delete(_permits).where(
                     _permits.c.name == name,
-                    _permits.c.granted_at <= now - limits.window,
+                    _permits.c.granted_at < rate_rules.forget_before(limits, now),
                     or_(_permits.c.lease_expires_at.is_(None), _permits.c.lease_expires_at <= now),
                 )
             )
@@ -134,15 +141,16 @@ class SQLRates:
             if refused is not None:
                 return refused
             permit_id = uuid.uuid4().hex
-            conn.execute(
-                update(_permits)
-                .where(
-                    _permits.c.name == name,
-                    _permits.c.holder == holder,
-                    _permits.c.lease_expires_at > now,
+            if renew:
+                conn.execute(
+                    update(_permits)
+                    .where(
+                        _permits.c.name == name,
+                        _permits.c.holder == holder,
+                        _permits.c.lease_expires_at > now,
+                    )
+                    .values(lease_expires_at=now + lease)
                 )
-                .values(lease_expires_at=now + lease)
-            )
             conn.execute(
                 _INSERT_PERMIT,
                 {
