@@ -63,7 +63,7 @@ def _run_workers(
         for worker in workers:
             out, err = worker.communicate(timeout=deadline(seconds + 120))
             assert worker.returncode == 0, err
-            calls += [tuple(call) for call in json.loads(out)]  # type: ignore[misc]
+            calls += [(at, started, ended) for at, started, ended in json.loads(out)]
     return calls
 
 
@@ -134,5 +134,4 @@ def test_four_processes_stay_within_concurrency(kind: str, tmp_path: Path) -> No
     )
 
     assert _most_at_once(calls) == 4
-    hosts = {at for at, _, _ in calls}
-    assert len(hosts) == len(calls)  # every call was granted by the store
+    assert all(at <= started for at, started, _ in calls)  # each call started once granted
