@@ -14,7 +14,18 @@ import uuid
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from agentkit.store import _rate_rules as rate_rules
 from agentkit.store._rate_rules import RateGrant, RateLimits, RateState, RateUsage
@@ -30,21 +41,50 @@ _STATE_COLUMNS = [
     _limits.c.tokens_remaining,
     _limits.c.tokens_reset_at,
 ]
+# Prebuilt statements executed with parameters: built once, compiled once (a
+# reservation built anew each time spent most of its time in SQLAlchemy).
 _INSERT_PERMIT = insert(_permits)
+_NAME = _permits.c.name == bindparam("p_name")
+_IN_WINDOW = _permits.c.granted_at > bindparam("p_since")
+_LIVE = _permits.c.lease_expires_at > bindparam("p_now")
+_LOCK_STATE = select(*_STATE_COLUMNS).where(_limits.c.name == bindparam("p_name")).with_for_update()
+_FORGET = delete(_permits).where(
+    _NAME,
+    _permits.c.granted_at < bindparam("p_forget"),
+    or_(_permits.c.lease_expires_at.is_(None), _permits.c.lease_expires_at <= bindparam("p_now")),
+)
+_USAGE = select(
+    func.count(case((_IN_WINDOW, 1))),
+    func.coalesce(func.sum(case((_IN_WINDOW, _permits.c.tokens), else_=0)), 0),
+    func.count(case((_LIVE, 1))),
+    func.min(case((_LIVE, _permits.c.lease_expires_at))),
+).where(_NAME)
+_NTH_NEWEST = (
+    select(_permits.c.granted_at)
+    .where(_NAME, _IN_WINDOW)
+    .order_by(_permits.c.granted_at.desc())
+    .offset(bindparam("p_skip", type_=Integer))
+    .limit(1)
+)
+_OLDEST_FIRST = (
+    select(_permits.c.granted_at, _permits.c.tokens)
+    .where(_NAME, _IN_WINDOW)
+    .order_by(_permits.c.granted_at)
+)
+_RENEW = (
+    update(_permits)
+    .where(_NAME, _permits.c.holder == bindparam("p_holder"), _LIVE)
+    .values(lease_expires_at=bindparam("p_until"))
+)
+_SETTLE = (
+    update(_permits).where(_permits.c.id == bindparam("p_id")).values(tokens=bindparam("p_tokens"))
+)
+_RELEASE = update(_permits).where(_permits.c.id == bindparam("p_id")).values(lease_expires_at=None)
 
 
 def _usage(conn: Connection, name: str, now: float, window: float) -> RateUsage:
     """The window and the permits in flight, in one aggregate over the name's rows."""
-    in_window = _permits.c.granted_at > now - window
-    lease = _permits.c.lease_expires_at
-    row = conn.execute(
-        select(
-            func.count(case((in_window, 1))),
-            func.coalesce(func.sum(case((in_window, _permits.c.tokens), else_=0)), 0),
-            func.count(case((lease > now, 1))),
-            func.min(case((lease > now, lease))),
-        ).where(_permits.c.name == name)
-    ).one()
+    row = conn.execute(_USAGE, {"p_name": name, "p_since": now - window, "p_now": now}).one()
     return RateUsage(
         requests=int(row[0]),
         tokens=int(row[1]),
@@ -57,27 +97,17 @@ def _window_delay(
     conn: Connection, name: str, limits: RateLimits, usage: RateUsage, tokens: int, now: float
 ) -> float:
     """The wait the window imposes (0: the call fits); reads grant times only when full."""
-    in_window = and_(_permits.c.name == name, _permits.c.granted_at > now - limits.window)
+    window = {"p_name": name, "p_since": now - limits.window}
     delays = [0.0]
     if rate_rules.over_requests(limits, usage):
         assert limits.rpm is not None  # over_requests says so
-        rpm_th = conn.execute(
-            select(_permits.c.granted_at)
-            .where(in_window)
-            .order_by(_permits.c.granted_at.desc())
-            .offset(max(limits.rpm - 1, 0))
-            .limit(1)
-        ).scalar()
+        rpm_th = conn.execute(_NTH_NEWEST, {**window, "p_skip": max(limits.rpm - 1, 0)}).scalar()
         delays.append(
             limits.window if rpm_th is None else rate_rules.requests_delay(limits, rpm_th, now)
         )
     excess = rate_rules.excess_tokens(limits, usage, tokens)
     if excess > 0:
-        oldest = conn.execute(
-            select(_permits.c.granted_at, _permits.c.tokens)
-            .where(in_window)
-            .order_by(_permits.c.granted_at)
-        )
+        oldest = conn.execute(_OLDEST_FIRST, window)
         delays.append(rate_rules.tokens_delay(limits, excess, ((at, n) for at, n in oldest), now))
     return max(delays)
 
@@ -104,11 +134,10 @@ class SQLRates:
         )
 
     def _locked_state(self, conn: Connection, name: str) -> RateState:
-        query = select(*_STATE_COLUMNS).where(_limits.c.name == name).with_for_update()
-        row = conn.execute(query).first()
+        row = conn.execute(_LOCK_STATE, {"p_name": name}).first()
         if row is None:
             self._ensure_limit(conn, name)
-            row = conn.execute(query).one()
+            row = conn.execute(_LOCK_STATE, {"p_name": name}).one()
         return RateState(*row)
 
     def reserve_rate(
@@ -125,13 +154,8 @@ class SQLRates:
         with self._write() as conn:
             stored = self._locked_state(conn, name)
             state = rate_rules.current_state(stored, now)
-            conn.execute(
-                delete(_permits).where(
-                    _permits.c.name == name,
-                    _permits.c.granted_at < rate_rules.forget_before(limits, now),
-                    or_(_permits.c.lease_expires_at.is_(None), _permits.c.lease_expires_at <= now),
-                )
-            )
+            forget = rate_rules.forget_before(limits, now)
+            conn.execute(_FORGET, {"p_name": name, "p_forget": forget, "p_now": now})
             usage = _usage(conn, name, now, limits.window)
             refused = rate_rules.refusal(
                 rate_rules.state_delay(state, tokens, now),
@@ -143,13 +167,8 @@ class SQLRates:
             permit_id = uuid.uuid4().hex
             if renew:
                 conn.execute(
-                    update(_permits)
-                    .where(
-                        _permits.c.name == name,
-                        _permits.c.holder == holder,
-                        _permits.c.lease_expires_at > now,
-                    )
-                    .values(lease_expires_at=now + lease)
+                    _RENEW,
+                    {"p_name": name, "p_holder": holder, "p_now": now, "p_until": now + lease},
                 )
             conn.execute(
                 _INSERT_PERMIT,
@@ -172,13 +191,11 @@ class SQLRates:
 
     def settle_rate(self, permit_id: str, tokens: int) -> None:
         with self._write() as conn:
-            conn.execute(update(_permits).where(_permits.c.id == permit_id).values(tokens=tokens))
+            conn.execute(_SETTLE, {"p_id": permit_id, "p_tokens": tokens})
 
     def release_rate(self, permit_id: str) -> None:
         with self._write() as conn:
-            conn.execute(
-                update(_permits).where(_permits.c.id == permit_id).values(lease_expires_at=None)
-            )
+            conn.execute(_RELEASE, {"p_id": permit_id})
 
     def observe_rate(
         self, name: str, requests: tuple[int, float] | None, tokens: tuple[int, float] | None
