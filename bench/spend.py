@@ -34,6 +34,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ class CountingModel(ScriptedModel):
 class Faults:
     """Which tool calls fail: a fresh draw for every call, seeded per trial."""
 
-    def __init__(self, seed: int, rate: float) -> None:
+    def __init__(self, seed: int | str, rate: float) -> None:
         self.random = random.Random(seed)
         self.rate = rate
 
@@ -188,12 +189,8 @@ class LedgerModel(CountingModel):
         return answer
 
 
-class Killer:
+class Killer(Faults):
     """The worker process dies by SIGKILL in ``rate`` of tool calls (seeded per process)."""
-
-    def __init__(self, seed: str, rate: float) -> None:
-        self.random = random.Random(seed)
-        self.rate = rate
 
     def maybe_fail(self, step: int) -> None:
         if self.random.random() < self.rate:
@@ -267,10 +264,11 @@ def measure_sigkill(trials: int) -> None:
         url = f"sqlite:///{folder}/kill.db"
         processes: dict[str, int] = {}
         kills: dict[str, int] = {}
-        for who, make in (
+        makers: list[tuple[str, Callable[[int, int], Any]]] = [
             ("plain", lambda t, a: plain_process(Path(folder) / "plain", t, a)),
             ("agentkit", lambda t, a: agentkit_process(url, Path(folder) / "agentkit", t, a)),
-        ):
+        ]
+        for who, make in makers:
             processes[who] = kills[who] = 0
             for trial in range(trials):
                 attempt = 0
