@@ -28,11 +28,10 @@ from sqlalchemy import (
 )
 
 from agentkit.store import _rate_rules as rate_rules
+from agentkit.store._core_tables import rate_limits as _limits
+from agentkit.store._core_tables import rate_permits as _permits
 from agentkit.store._rate_rules import RateGrant, RateLimits, RateState, RateUsage
-from agentkit.store._tables import RateLimitRow, RatePermitRow
 
-_limits = RateLimitRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
-_permits = RatePermitRow.__table__  # type: ignore[attr-defined]  # same
 RATE_TABLES = [_limits, _permits]
 _STATE_COLUMNS = [
     _limits.c.blocked_until,

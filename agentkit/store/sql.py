@@ -43,6 +43,7 @@ from sqlalchemy.pool import StaticPool
 from agentkit.errors import ConfigError, RunNotFound, TokenAlreadyCompleted, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
+from agentkit.store._core_tables import metadata
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
     CompletionRecord,
@@ -83,7 +84,6 @@ from agentkit.store._sql_core import (
 from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sqlite_fast import SQLiteFastPath
-from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
@@ -153,7 +153,7 @@ class SQLStore(SQLThreads, SQLRates, Store):
         if revision is None:
             if create_tables:
                 with self._write() as conn:
-                    RunRow.metadata.create_all(conn, tables=_TABLES)
+                    metadata.create_all(conn, tables=_TABLES)
                     stamp_head(conn)
             return
         if revision != HEAD and auto_migrate:
