@@ -117,7 +117,7 @@ def test_four_processes_stay_within_rpm_and_use_it(kind: str, tmp_path: Path) ->
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_four_processes_over_a_minute(kind: str, tmp_path: Path) -> None:
-    _check_rpm(kind, tmp_path, rpm=1000, window=10.0, windows=6)
+    _check_rpm(kind, tmp_path, rpm=600, window=10.0, windows=6)
 
 
 @pytest.mark.timeout(180)
