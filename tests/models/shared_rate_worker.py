@@ -4,6 +4,9 @@ Usage: ``python -m tests.models.shared_rate_worker URL NAME RPM CONCURRENCY WIND
 SECONDS TASKS LATENCY`` (0 for no RPM or concurrency limit). Prints ``ready``,
 waits for a line on stdin, makes calls from TASKS concurrent tasks for
 SECONDS, then prints one JSON line: ``[[granted_at, started, ended], ...]``.
+
+``python -m tests.models.shared_rate_worker hold URL NAME CONCURRENCY LEASE``
+takes every slot of the limit, prints the last grant time and waits to be killed.
 """
 
 from __future__ import annotations
@@ -47,5 +50,18 @@ async def main(argv: list[str]) -> None:
     print(json.dumps(calls), flush=True)
 
 
+async def hold(argv: list[str]) -> None:
+    url, name, concurrency, lease = argv
+    limit = SharedRateLimit(
+        SQLStore(url), name, max_concurrency=int(concurrency), lease=float(lease)
+    )
+    permits = [await limit.acquire(1) for _ in range(int(concurrency))]
+    print(json.dumps(max(getattr(p, "granted_at", 0.0) for p in permits)), flush=True)
+    await asyncio.sleep(3600)  # a call that never ends: the test SIGKILLs this process
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    if sys.argv[1] == "hold":
+        asyncio.run(hold(sys.argv[2:]))
+    else:
+        asyncio.run(main(sys.argv[1:]))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from agentkit.models import SharedRateLimit
 from agentkit.store import SQLStore
 from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL
 from tests.killing import REPO, deadline, spawn
@@ -135,3 +136,33 @@ def test_four_processes_stay_within_concurrency(kind: str, tmp_path: Path) -> No
 
     assert _most_at_once(calls) == 4
     assert all(at <= started for at, started, _ in calls)  # each call started once granted
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_a_sigkilled_process_frees_its_slots_after_its_lease(
+    kind: str, tmp_path: Path
+) -> None:
+    url = _url(kind, tmp_path)
+    SQLStore(url, auto_migrate=True).close()
+    name = f"acct-{uuid.uuid4().hex}"
+    args = [sys.executable, "-m", "tests.models.shared_rate_worker", "hold", url, name, "2", "1.0"]
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    with spawn(args, cwd=REPO, env=env, stdout=-1, stderr=-1) as holder:
+        assert holder.stdout is not None
+        line = holder.stdout.readline()
+        assert line, holder.stderr.read() if holder.stderr else ""
+        held_at = json.loads(line)
+        holder.kill()  # SIGKILL: its two permits are never released
+        holder.wait(timeout=deadline(30))
+    store = SQLStore(url)
+    try:
+        limit = SharedRateLimit(store, name, max_concurrency=2, poll=0.05)
+        permit = await limit.acquire(1)
+        permit.release()
+    finally:
+        store.close()
+
+    assert holder.returncode == -9
+    # Granted only once the dead process's leases (1 s from its grants) ran out.
+    assert getattr(permit, "granted_at", 0.0) >= held_at + 1.0
