@@ -8,7 +8,11 @@ Prints, for a run of well under a minute:
   that overshoot real usage and are corrected by ``Permit.settle``;
 * the per-call overhead of ``complete()`` over a zero-latency fake provider
   (target ≤ 1 ms);
-* the time of ``import agentkit.models`` in a fresh interpreter.
+* the time of ``import agentkit.models`` in a fresh interpreter;
+* the overhead of a ``SharedRateLimit`` (the limit kept in the store, for many
+  processes): ms per acquire, and per acquire + settle + release, on the
+  in-memory store, a SQLite file and PostgreSQL (when
+  ``AGENTKIT_TEST_POSTGRES_URL`` is set).
 
 The limiter runs on short real windows (1 s instead of 60 s), so the rates are
 the configured ones scaled by 60; nothing sleeps longer than a window.
@@ -19,6 +23,7 @@ Run: ``python bench/rate_limit.py``
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import statistics
@@ -40,6 +45,7 @@ from agentkit.models import (  # noqa: E402  (path set up above for a checkout r
     RateLimit,
     RawExchange,
     ScriptedModel,
+    SharedRateLimit,
     Usage,
     complete,
 )
@@ -215,6 +221,51 @@ async def bench_infer_step(calls: int = 500) -> None:
     )
 
 
+async def bench_shared(calls: int = 300) -> None:
+    """One process, limits never reached: the cost of asking the store per call."""
+    from agentkit.store import InMemoryStore, SQLStore, Store
+
+    with tempfile.TemporaryDirectory() as folder:
+        stores: list[tuple[str, Any]] = [
+            ("in-memory", InMemoryStore),
+            ("SQLite", lambda: SQLStore(f"sqlite:///{folder}/shared.db")),
+        ]
+        postgres = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
+        if postgres:
+            stores.append(("PostgreSQL", lambda: SQLStore(postgres, auto_migrate=True)))
+        for label, make in stores:
+            store: Store = make()
+            limit = SharedRateLimit(
+                store, f"bench-{random.random()}", rpm=10**9, tpm=10**12, max_concurrency=10**6
+            )
+            for _ in range(30):  # warm up
+                (await limit.acquire(100)).release()
+            acquire = cycle = 0.0
+            for _ in range(calls):
+                started = time.perf_counter()
+                permit = await limit.acquire(100)
+                granted = time.perf_counter()
+                permit.release()
+                permit.settle(80)
+                acquire += granted - started
+                cycle += time.perf_counter() - started
+            store.close()
+            print(
+                f"SharedRateLimit on {label}: {acquire / calls * 1000:.3f} ms per acquire, "
+                f"{cycle / calls * 1000:.3f} ms per acquire+release+settle"
+            )
+        local = RateLimit(rpm=10**9, tpm=10**12, max_concurrency=10**6)
+        started = time.perf_counter()
+        for _ in range(calls):
+            permit = await local.acquire(100)
+            permit.release()
+            permit.settle(80)
+        print(
+            f"in-process RateLimit, for comparison: "
+            f"{(time.perf_counter() - started) / calls * 1000:.3f} ms per acquire+release+settle"
+        )
+
+
 def bench_import() -> None:
     code = (
         "import time; t = time.perf_counter(); import agentkit.models; "
@@ -255,6 +306,7 @@ async def main() -> None:
     await bench_tpm()
     await bench_overhead()
     await bench_infer_step()
+    await bench_shared()
     bench_import()
     print(f"bench ran in {time.perf_counter() - started:.1f} s")
 

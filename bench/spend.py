@@ -11,19 +11,30 @@ fail (a dead dependency, or the process dying mid-call). Measured over N trials:
 
 Both are printed as multiples of the fault-free run's model calls and tokens.
 Then the same with 1,000 concurrent runs in one process, so it holds at scale.
-Tool failures here are exceptions in-process; the SIGKILL variant of the same
-claim is pinned by tests/agents/test_agent_crash.py, not measured here.
 
-    python bench/spend.py            # 100 sequential trials, then 1000 concurrent runs
+The SIGKILL variant: each trial runs in a worker process that dies by SIGKILL
+(``os.kill(own pid, SIGKILL)``, nothing flushed, no handler runs) in 10% of its
+tool calls, and is restarted until the task is done. The plain loop's new
+process starts the task from scratch; agentkit's opens the same SQLite file,
+reclaims the run once the dead worker's lease (0.3 s) lapses, and replays it
+from its journal. Processes are forked from this one (a fresh interpreter per
+restart would only add import time, which is not what is measured); every
+model call appends its tokens to a ledger file, so calls made by a process
+that was killed later are counted too.
+
+    python bench/spend.py            # SIGKILL trials, 100 sequential trials, 1000 concurrent runs
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +74,7 @@ class CountingModel(ScriptedModel):
 class Faults:
     """Which tool calls fail: a fresh draw for every call, seeded per trial."""
 
-    def __init__(self, seed: int, rate: float) -> None:
+    def __init__(self, seed: int | str, rate: float) -> None:
         self.random = random.Random(seed)
         self.rate = rate
 
@@ -158,10 +169,134 @@ async def measure(trials: int, concurrent: bool) -> None:
         print(f"  (agentkit faulty pass took {elapsed:.1f} s)")
 
 
+KILL_TRIALS = 20
+
+
+class LedgerModel(CountingModel):
+    """A `CountingModel` that appends each call's tokens to a file, outside any process."""
+
+    def __init__(self, ledger: Path) -> None:
+        super().__init__()
+        self.ledger = ledger
+
+    def _answer(self, request: ModelRequest) -> Any:
+        answer = super()._answer(request)
+        fd = os.open(self.ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"{len(request.messages) * TOKENS_PER_MESSAGE + 20}\n".encode())
+        finally:
+            os.close(fd)
+        return answer
+
+
+class Killer(Faults):
+    """The worker process dies by SIGKILL in ``rate`` of tool calls (seeded per process)."""
+
+    def maybe_fail(self, step: int) -> None:
+        if self.random.random() < self.rate:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def in_child(work: Any) -> bool:
+    """Run ``work()`` (a coroutine function) in a forked process; False if it was SIGKILLed."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the parent's code
+        code = 1
+        try:
+            asyncio.run(work())
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return False
+    if os.WEXITSTATUS(status) != 0:
+        raise RuntimeError(f"worker process {pid} failed (status {status})")
+    return True
+
+
+def plain_process(ledger: Path, trial: int, attempt: int) -> Any:
+    async def work() -> None:
+        await plain_loop(LedgerModel(ledger), Killer(f"{trial}-{attempt}", FAILURE_RATE))
+
+    return work
+
+
+def agentkit_process(url: str, ledger: Path, trial: int, attempt: int) -> Any:
+    async def work() -> None:
+        model = LedgerModel(ledger)
+        killer = Killer(f"{trial}-{attempt}", FAILURE_RATE)
+        kit = AgentKit(url, lease_ttl=0.3)
+
+        @kit.function(id="task", retries=0)
+        async def task(ctx: Context, trial: int) -> int:
+            messages = [Message.user("do the task")]
+            for step in range(STEPS):
+                response = await ctx.step.infer("think", model, ModelRequest(messages=messages))
+
+                def tool(step: int = step) -> str:
+                    killer.maybe_fail(step)
+                    return f"tool result {step}"
+
+                result = await ctx.step.run("tool", tool)
+                messages += [response.message, Message.user(result)]
+            return STEPS
+
+        once = task.options(idempotency_key=f"trial-{trial}", on_conflict="return_existing")
+        handle = await kit.start(once, trial=trial)
+        await kit.drive(handle, poll_interval=0.02)
+        kit.close()
+
+    return work
+
+
+def ledger_totals(ledger: Path) -> tuple[int, int]:
+    lines = ledger.read_text().split() if ledger.exists() else []
+    return len(lines), sum(int(tokens) for tokens in lines)
+
+
+def measure_sigkill(trials: int) -> None:
+    baseline = CountingModel()
+    for trial in range(trials):
+        asyncio.run(plain_loop(baseline, Faults(trial, 0.0)))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/kill.db"
+        processes: dict[str, int] = {}
+        kills: dict[str, int] = {}
+        makers: list[tuple[str, Callable[[int, int], Any]]] = [
+            ("plain", lambda t, a: plain_process(Path(folder) / "plain", t, a)),
+            ("agentkit", lambda t, a: agentkit_process(url, Path(folder) / "agentkit", t, a)),
+        ]
+        for who, make in makers:
+            processes[who] = kills[who] = 0
+            for trial in range(trials):
+                attempt = 0
+                while not in_child(make(trial, attempt)):
+                    attempt += 1
+                processes[who] += attempt + 1
+                kills[who] += attempt
+        totals = {who: ledger_totals(Path(folder) / who) for who in ("plain", "agentkit")}
+    print(
+        f"{trials} trials, {STEPS} steps, the worker SIGKILLed in {FAILURE_RATE:.0%} of tool calls "
+        "and restarted:"
+    )
+    for who, label in (("agentkit", "agentkit"), ("plain", "plain loop")):
+        calls, tokens = totals[who]
+        print(
+            f"  {label:<10} model calls {calls / baseline.calls:.2f}x, "
+            f"tokens {tokens / baseline.tokens:.2f}x of the fault-free run "
+            f"({processes[who]} processes, {kills[who]} SIGKILLed)"
+        )
+    print(f"  (took {time.perf_counter() - started:.1f} s)")
+
+
 async def main() -> None:
     await measure(100, concurrent=False)
     await measure(1000, concurrent=True)
 
 
 if __name__ == "__main__":
+    kill_trials = int(sys.argv[1]) if len(sys.argv) > 1 else KILL_TRIALS
+    measure_sigkill(kill_trials)  # first: processes fork from a parent with no open database
     asyncio.run(main())

@@ -116,6 +116,8 @@ def test_durable_and_store_exports() -> None:
         "EventRecord",
         "InMemoryStore",
         "MemoryRecord",
+        "RateGrant",
+        "RateLimits",
         "RunRecord",
         "RunStatus",
         "SQLStore",

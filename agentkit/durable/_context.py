@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from agentkit._redact import RedactingFilter
 from agentkit.durable._clock import check_seconds
@@ -74,6 +74,11 @@ class Token(BaseModel):
     ``agentkit tokens complete``).
     """
 
+    # Built on first use, not at import: the first pydantic model built in a
+    # process pays for pydantic's own set-up (plugins, schema machinery), which
+    # a worker resuming a run may never need (bench/import_time.py).
+    model_config = ConfigDict(defer_build=True)
+
     value: str
     step_key: str
     expires_at: float | None
@@ -82,6 +87,8 @@ class Token(BaseModel):
 
 class Event(BaseModel):
     """An event delivered to a ``wait_for_event`` step."""
+
+    model_config = ConfigDict(defer_build=True)  # as Token's
 
     id: str
     name: str

@@ -28,6 +28,7 @@ from agentkit.models._errors import (
 )
 from agentkit.models._exchange import EventCallback, RawExchange
 from agentkit.models._registry import parse_raw, register_parser
+from agentkit.models._shared_ratelimit import SharedRateLimit
 from agentkit.models._tokens import count_tokens, estimate_request_tokens
 from agentkit.models._types import (
     FinishReason,
@@ -99,6 +100,7 @@ __all__ = [
     "Role",
     "ScriptExhausted",
     "ScriptedModel",
+    "SharedRateLimit",
     "StreamDone",
     "StreamEvent",
     "StreamEventAdapter",

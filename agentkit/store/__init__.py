@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from agentkit.store._base import Store
+from agentkit.store._rate_rules import RateGrant, RateLimits
 from agentkit.store._records import (
     CompletionRecord,
     EventRecord,
@@ -37,6 +38,8 @@ __all__ = [
     "EventRecord",
     "InMemoryStore",
     "MemoryRecord",
+    "RateGrant",
+    "RateLimits",
     "RunRecord",
     "RunStatus",
     "SQLStore",

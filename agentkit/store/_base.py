@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from agentkit.store._rate_rules import RateGrant, RateLimits
 from agentkit.store._records import (
     CompletionRecord,
     EventRecord,
@@ -411,6 +412,46 @@ class Store(ABC):
         the in-memory store return None.
         """
         return None
+
+    # -- shared rate limits (agentkit.models.SharedRateLimit) ---------------
+
+    @abstractmethod
+    def reserve_rate(
+        self,
+        name: str,
+        limits: RateLimits,
+        tokens: int,
+        holder: str,
+        now: float,
+        lease: float,
+        *,
+        renew: bool = True,
+    ) -> RateGrant:
+        """Grant one call of ``tokens`` under the limit ``name`` now, or say how long to wait.
+
+        One transaction: it reads the window and the provider's caps, and if the
+        call fits, records a permit in flight until ``now + lease`` (renewing
+        every live permit of ``holder`` as well), so that any number of
+        processes together stay within ``limits``.
+        """
+
+    @abstractmethod
+    def settle_rate(self, permit_id: str, tokens: int) -> None:
+        """Replace a permit's estimated tokens with those the call used."""
+
+    @abstractmethod
+    def release_rate(self, permit_id: str) -> None:
+        """End a permit's flight; it still counts in its window."""
+
+    @abstractmethod
+    def observe_rate(
+        self, name: str, requests: tuple[int, float] | None, tokens: tuple[int, float] | None
+    ) -> None:
+        """Adopt the provider's remaining (requests, reset time) and (tokens, reset time)."""
+
+    @abstractmethod
+    def penalize_rate(self, name: str, until: float) -> None:
+        """Hold every grant of ``name`` until ``until`` (a 429's retry-after)."""
 
     # -- lifecycle ----------------------------------------------------------
 

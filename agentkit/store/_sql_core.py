@@ -27,6 +27,7 @@ from sqlalchemy.exc import (
     DBAPIError,
 )
 
+from agentkit.store import _core_tables as core
 from agentkit.store import _rules as rules
 from agentkit.store._records import (
     RunRecord,
@@ -34,16 +35,17 @@ from agentkit.store._records import (
     TokenRecord,
     scrubbed_row,
 )
+from agentkit.store._sql_rate import RATE_TABLES
 from agentkit.store._sql_threads import THREAD_TABLES
 from agentkit.store._sql_wakeups import notify_due
-from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
 
-_runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
-_steps = StepRow.__table__  # type: ignore[attr-defined]  # same
-_tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
-_events = EventRow.__table__  # type: ignore[attr-defined]  # same
-_completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES]
+# The Core copy of the SQLModel tables (see `agentkit.store._core_tables`).
+_runs = core.runs
+_steps = core.steps
+_tokens = core.tokens
+_events = core.events
+_completions = core.completions
+_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES, *RATE_TABLES]
 
 _READ_ONLY = "agentkit_read_only"
 

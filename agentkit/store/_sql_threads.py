@@ -17,18 +17,17 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from agentkit.errors import ThreadNotFound, UsageError
 from agentkit.store import _thread_rules as thread_rules
+from agentkit.store._core_tables import memories as _memories
+from agentkit.store._core_tables import memory_namespaces as _generations
+from agentkit.store._core_tables import thread_messages as _messages
+from agentkit.store._core_tables import threads as _threads
 from agentkit.store._records import (
     MemoryRecord,
     ThreadMessageRecord,
     ThreadRecord,
     scrubbed_row,
 )
-from agentkit.store._tables import MemoryNamespaceRow, MemoryRow, ThreadMessageRow, ThreadRow
 
-_threads = ThreadRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
-_messages = ThreadMessageRow.__table__  # type: ignore[attr-defined]  # same
-_memories = MemoryRow.__table__  # type: ignore[attr-defined]  # same
-_generations = MemoryNamespaceRow.__table__  # type: ignore[attr-defined]  # same
 THREAD_TABLES = [_threads, _messages, _memories, _generations]
 
 _MESSAGE_FIELDS = [f.name for f in dataclasses.fields(ThreadMessageRecord)]

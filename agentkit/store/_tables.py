@@ -11,6 +11,7 @@ from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
+from agentkit.store._rate_rules import MAX_HOLDER_LENGTH, MAX_RATE_NAME_LENGTH
 
 
 class RunRow(SQLModel, table=True):
@@ -169,3 +170,30 @@ class MemoryNamespaceRow(SQLModel, table=True):
 
     namespace: str = Field(primary_key=True, max_length=MAX_NAME_LENGTH)
     generation: int = 0
+
+
+class RateLimitRow(SQLModel, table=True):
+    """One shared rate limit's provider state; reservations lock this row."""
+
+    __tablename__ = "agentkit_rate_limits"
+
+    name: str = Field(primary_key=True, max_length=MAX_RATE_NAME_LENGTH)
+    blocked_until: float = 0.0
+    requests_remaining: int | None = None
+    requests_reset_at: float | None = None
+    tokens_remaining: int | None = None
+    tokens_reset_at: float | None = None
+
+
+class RatePermitRow(SQLModel, table=True):
+    """One call granted under a shared rate limit; in flight while its lease runs."""
+
+    __tablename__ = "agentkit_rate_permits"
+    __table_args__ = (Index("ix_rate_permits_name_granted", "name", "granted_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=MAX_RATE_NAME_LENGTH)
+    holder: str = Field(max_length=MAX_HOLDER_LENGTH)
+    granted_at: float
+    tokens: int
+    lease_expires_at: float | None = None

@@ -14,6 +14,7 @@ from typing import Any
 from agentkit.errors import RunNotFound, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
+from agentkit.store._memory_rate import InMemoryRates
 from agentkit.store._memory_threads import InMemoryThreads
 from agentkit.store._records import (
     CompletionRecord,
@@ -39,7 +40,7 @@ def _write(record: object, fields: dict[str, Any]) -> None:
         setattr(record, name, value)
 
 
-class InMemoryStore(InMemoryThreads, Store):
+class InMemoryStore(InMemoryThreads, InMemoryRates, Store):
     """Dictionaries behind a lock. Records are copied in and out, like rows.
 
     One lock makes every method one atomic transition, the same guarantee the
@@ -57,6 +58,7 @@ class InMemoryStore(InMemoryThreads, Store):
         self._events: list[EventRecord] = []
         self._completions: dict[str, CompletionRecord] = {}
         self._init_threads()
+        self._init_rates()
 
     # -- runs ---------------------------------------------------------------
 

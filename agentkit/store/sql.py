@@ -43,6 +43,7 @@ from sqlalchemy.pool import StaticPool
 from agentkit.errors import ConfigError, RunNotFound, TokenAlreadyCompleted, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
+from agentkit.store._core_tables import metadata
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
     CompletionRecord,
@@ -80,17 +81,17 @@ from agentkit.store._sql_core import (
     _tokens,
     _update_run,
 )
+from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sql_wakeups import SQLWakeups, notify_due
 from agentkit.store._sqlite_fast import SQLiteFastPath
-from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
+class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
@@ -154,7 +155,7 @@ class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
         if revision is None:
             if create_tables:
                 with self._write() as conn:
-                    RunRow.metadata.create_all(conn, tables=_TABLES)
+                    metadata.create_all(conn, tables=_TABLES)
                     stamp_head(conn)
             return
         if revision != HEAD and auto_migrate:

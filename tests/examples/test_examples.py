@@ -57,3 +57,13 @@ async def test_many_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == (
         "2000 runs completed, each made 2 steps\nfirst answer: 3 seen\n"
     )
+
+
+async def test_shared_rate_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("shared_rate_limit").main()
+    assert capsys.readouterr().out == (
+        "call 1 (worker a): granted at once\n"
+        "call 2 (worker b): granted at once\n"
+        "call 3 (worker a): waited for the shared window\n"
+        "call 4 (worker b): granted at once\n"
+    )
