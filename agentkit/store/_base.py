@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 
+from agentkit.store._flow_base import FlowStore
 from agentkit.store._records import (
     CompletionRecord,
     EventRecord,
@@ -25,7 +26,7 @@ from agentkit.store._records import (
 )
 
 
-class Store(ABC):
+class Store(FlowStore, ABC):
     """Persistence for runs, their journals, tokens, events, threads and memories."""
 
     #: The database URL other processes open to reach this store, or None
@@ -380,5 +381,5 @@ class Store(ABC):
 
     # -- lifecycle ----------------------------------------------------------
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
+    def close(self) -> None:  # an optional hook: most stores hold nothing
         """Release connections."""

@@ -35,14 +35,28 @@ from agentkit.store._records import (
     scrubbed_row,
 )
 from agentkit.store._sql_threads import THREAD_TABLES
-from agentkit.store._tables import CompletionRow, EventRow, RunRow, StepRow, TokenRow
+from agentkit.store._tables import (
+    CancelOnRow,
+    CompletionRow,
+    EventRow,
+    FlowStateRow,
+    RunRow,
+    RunSlotRow,
+    StepRow,
+    TokenRow,
+)
 
 _runs = RunRow.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ at class creation
 _steps = StepRow.__table__  # type: ignore[attr-defined]  # same
 _tokens = TokenRow.__table__  # type: ignore[attr-defined]  # same
 _events = EventRow.__table__  # type: ignore[attr-defined]  # same
 _completions = CompletionRow.__table__  # type: ignore[attr-defined]  # same
-_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES]
+# Flow control's tables (used by `agentkit.store._sql_flow`).
+_slots = RunSlotRow.__table__  # type: ignore[attr-defined]  # same
+_cancel_on = CancelOnRow.__table__  # type: ignore[attr-defined]  # same
+_flow_state = FlowStateRow.__table__  # type: ignore[attr-defined]  # same
+FLOW_TABLES = [_slots, _cancel_on, _flow_state]
+_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES, *FLOW_TABLES]
 
 _READ_ONLY = "agentkit_read_only"
 

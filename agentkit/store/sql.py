@@ -80,6 +80,7 @@ from agentkit.store._sql_core import (
     _tokens,
     _update_run,
 )
+from agentkit.store._sql_flow import SQLFlow, claim_order, plain_runs
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sqlite_fast import SQLiteFastPath
 from agentkit.store._tables import RunRow
@@ -88,7 +89,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLThreads, Store):
+class SQLStore(SQLFlow, SQLThreads, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
@@ -290,7 +291,7 @@ class SQLStore(SQLThreads, Store):
         query = (
             select(_runs.c.id)
             .where(_claimable(now))
-            .order_by(_runs.c.created_at, _runs.c.id)
+            .order_by(claim_order(), _runs.c.id)
             .limit(limit)
         )
         if function_ids is not None:
@@ -323,7 +324,11 @@ class SQLStore(SQLThreads, Store):
         function_ids: Collection[str] | None = None,
         root_run_id: str | None = None,
     ) -> list[RunRecord]:
-        due = select(_runs.c.id).where(_claimable(now)).order_by(_runs.c.created_at, _runs.c.id)
+        due = (
+            select(_runs.c.id)
+            .where(_claimable(now), plain_runs())
+            .order_by(claim_order(), _runs.c.id)
+        )
         if function_ids is not None:
             due = due.where(_runs.c.function_id.in_(list(function_ids)))
         if root_run_id is not None:
@@ -353,7 +358,16 @@ class SQLStore(SQLThreads, Store):
         )
         with self._write() as conn:
             runs = [_run(row) for row in conn.execute(claim)]
-        runs.sort(key=lambda run: (run.created_at, run.id))
+        # Runs holding concurrency slots are claimed apart, within their limits.
+        runs += self.claim_slotted(
+            owner,
+            now,
+            lease_expires_at,
+            limit - len(runs),
+            function_ids=function_ids,
+            root_run_id=root_run_id,
+        )
+        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
         return runs
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
