@@ -197,6 +197,11 @@ class SQLFlow(FlowStore):
         """Claim up to ``limit`` due runs that hold concurrency slots, within their limits."""
         if limit <= 0:
             return []
+        # Most workers have no slotted run due: find out without a write lock.
+        with self._read() as conn:
+            anything = select(_runs.c.id).where(_runs.c.slots > 0, _claimable(now)).limit(1)
+            if conn.execute(anything).first() is None:
+                return []
         with self._write() as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SLOT_CLAIM_LOCK})
