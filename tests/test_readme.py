@@ -34,6 +34,7 @@ PLACEHOLDERS = {
     "Memory": [{"model", "small_model"}],
     "Tools": [{"model"}],
     "Many runs in one process": [{"answer"}],
+    "Flow control and triggers": [{"search_web", "index_document", "send_report"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

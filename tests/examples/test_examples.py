@@ -57,3 +57,13 @@ async def test_many_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == (
         "2000 runs completed, each made 2 steps\nfirst answer: 3 seen\n"
     )
+
+
+async def test_flow_control(capsys: pytest.CaptureFixture[str]) -> None:
+    done = await load("flow_control").main()
+    assert done == ["guide v3 indexed", "a1 packed", "a2 packed", "b1 packed", "cancelled"]
+    assert capsys.readouterr().out == (
+        "debounced starts: 1 run\n"
+        "guide v3 indexed\na1 packed\na2 packed\nb1 packed\ncancelled\n"
+        "most at once per customer: {'ann': 1, 'bob': 1}\n"
+    )
