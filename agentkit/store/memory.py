@@ -131,7 +131,8 @@ class InMemoryStore(InMemoryFlow, InMemoryThreads, Store):
         root_run_id: str | None = None,
     ) -> list[RunRecord]:
         with self._lock:
-            claimed = super().claim_due_runs(
+            # Slotted runs first, as the SQL store does (their keys bound them).
+            claimed = self.claim_slotted(
                 owner,
                 now,
                 lease_expires_at,
@@ -139,7 +140,7 @@ class InMemoryStore(InMemoryFlow, InMemoryThreads, Store):
                 function_ids=function_ids,
                 root_run_id=root_run_id,
             )
-            claimed += self.claim_slotted(
+            claimed += super().claim_due_runs(
                 owner,
                 now,
                 lease_expires_at,

@@ -313,7 +313,6 @@ class SQLStore(SQLFlow, SQLThreads, Store):
             _update_run(conn, run_id, claim)
         return dataclasses.replace(run, **claim)
 
-    @_retry_conflicts
     def claim_due_runs(
         self,
         owner: str,
@@ -323,6 +322,28 @@ class SQLStore(SQLFlow, SQLThreads, Store):
         *,
         function_ids: Collection[str] | None = None,
         root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        # Runs holding concurrency slots are claimed apart, within their limits,
+        # and first: their keys bound them, where a backlog of others is unbounded.
+        runs = self.claim_slotted(
+            owner, now, lease_expires_at, limit, function_ids=function_ids, root_run_id=root_run_id
+        )
+        if len(runs) < limit:
+            runs += self._claim_plain(
+                owner, now, lease_expires_at, limit - len(runs), function_ids, root_run_id
+            )
+        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
+        return runs
+
+    @_retry_conflicts
+    def _claim_plain(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        function_ids: Collection[str] | None,
+        root_run_id: str | None,
     ) -> list[RunRecord]:
         due = (
             select(_runs.c.id)
@@ -357,18 +378,7 @@ class SQLStore(SQLFlow, SQLThreads, Store):
             .returning(*_runs.c)
         )
         with self._write() as conn:
-            runs = [_run(row) for row in conn.execute(claim)]
-        # Runs holding concurrency slots are claimed apart, within their limits.
-        runs += self.claim_slotted(
-            owner,
-            now,
-            lease_expires_at,
-            limit - len(runs),
-            function_ids=function_ids,
-            root_run_id=root_run_id,
-        )
-        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
-        return runs
+            return [_run(row) for row in conn.execute(claim)]
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:

@@ -229,3 +229,28 @@ async def test_a_missing_key_value_fails_the_start(kit: AgentKit) -> None:
     with pytest.raises(UsageError, match=r"concurrency key 'input.user.id': the input has no 'id'"):
         await kit.start(f, user={})
     assert kit.list_runs() == []
+
+
+async def test_keyed_runs_are_claimed_under_a_backlog_of_others(kit: AgentKit) -> None:
+    @kit.function()
+    async def plain(ctx: Context, n: int) -> None:
+        return None
+
+    @kit.function(concurrency=Concurrency(2, key="input.user"))
+    async def keyed(ctx: Context, user: str) -> None:
+        return None
+
+    await kit.start_many(plain, [{"n": n} for n in range(20)])
+    first = await kit.start(keyed, user="a")
+    second = await kit.start(keyed, user="a")
+    claimed = {r.id for r in _claim(kit, limit=5)}
+    assert {first.id, second.id} <= claimed
+    assert len(claimed) == 5
+
+
+async def test_kit_run_executes_a_limited_function(kit: AgentKit) -> None:
+    @kit.function(concurrency=Concurrency(1, key="input.user"), priority=Priority("input.n"))
+    async def job(ctx: Context, user: str, n: int) -> int:
+        return await ctx.step.run("double", lambda: n * 2)
+
+    assert await kit.run(job, user="a", n=21) == 42
