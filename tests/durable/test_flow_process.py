@@ -236,3 +236,19 @@ def test_cancel_on_cancels_a_waiting_run(kit: AgentKit, url: str, ledger: Path) 
         asyncio.run(kit.send_event("order.shipped", {}))
         wait_until(lambda: keep.status() == "completed")
     assert [line[1] for line in lines(ledger, "fulfil")] == ["o1"]
+
+
+@pytest.mark.slow
+def test_concurrency_holds_across_a_sigkilled_worker(kit: AgentKit, url: str, ledger: Path) -> None:
+    limited = kit.get_function("limited")
+    runs = 40
+    asyncio.run(kit.start_many(limited, [{"user": "a", "n": n} for n in range(runs)]))
+    with workers(url, ledger, "limited") as procs:
+        wait_until(lambda: len(lines(ledger, "limited")) >= 6)
+        procs[0].kill()  # mid-step, holding a slot until its lease expires
+        procs[0].wait()
+        with worker(url, ledger, "limited"):
+            wait_until(lambda: len({line[2] for line in lines(ledger, "limited")}) == runs)
+    spans = [(float(line[3]), float(line[4])) for line in lines(ledger, "limited")]
+    assert most_at_once(spans) == 2
+    assert all(r.status == "completed" for r in kit.list_runs(function_id="limited", limit=runs))
