@@ -102,7 +102,8 @@ def make_store(kind: str, tmp_path: Path) -> Store:
         conn.exec_driver_sql(
             "TRUNCATE agentkit_runs, agentkit_steps, agentkit_tokens, agentkit_events, "
             "agentkit_completions, agentkit_threads, agentkit_thread_messages, "
-            "agentkit_memories, agentkit_memory_namespaces"
+            "agentkit_memories, agentkit_memory_namespaces, agentkit_run_slots, "
+            "agentkit_cancel_on, agentkit_flow_state, agentkit_rate_limits, agentkit_rate_permits"
         )
     return store
 

@@ -35,6 +35,7 @@ PLACEHOLDERS = {
     "Tools": [{"model"}],
     "Many runs in one process": [{"answer"}],
     "Dev UI and HTTP API": [{"kit"}],
+    "Flow control and triggers": [{"search_web", "index_document", "send_report"}],
 }
 RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
 

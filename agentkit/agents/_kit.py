@@ -14,7 +14,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from agentkit.durable import AgentKit as EngineKit
-from agentkit.durable import DurableFunction, RetryPolicy
+from agentkit.durable import (
+    CancelOn,
+    Concurrency,
+    CronTrigger,
+    Debounce,
+    DurableFunction,
+    EventTrigger,
+    Priority,
+    RetryPolicy,
+    Throttle,
+)
 from agentkit.durable._kit import UserFunction, refuse_running_loop
 
 if TYPE_CHECKING:
@@ -70,9 +80,25 @@ class AgentKit(EngineKit):
         *,
         retries: int = 3,
         retry: RetryPolicy | None = None,
+        concurrency: Concurrency | list[Concurrency] | None = None,
+        throttle: Throttle | None = None,
+        debounce: Debounce | None = None,
+        priority: Priority | None = None,
+        cancel_on: list[CancelOn] | None = None,
+        trigger: EventTrigger | CronTrigger | None = None,
     ) -> Callable[[UserFunction[P, R]], AgentFunction[P, R]]:
         """Register ``async def f(ctx, ...)`` as a durable function (see the engine's kit)."""
-        register = super().function(id, retries=retries, retry=retry)
+        register = super().function(
+            id,
+            retries=retries,
+            retry=retry,
+            concurrency=concurrency,
+            throttle=throttle,
+            debounce=debounce,
+            priority=priority,
+            cancel_on=cancel_on,
+            trigger=trigger,
+        )
         # function_type above makes every registered function an AgentFunction.
         return cast(Callable[[UserFunction[P, R]], AgentFunction[P, R]], register)
 

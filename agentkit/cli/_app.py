@@ -12,6 +12,7 @@ from agentkit.cli._db import db_app
 from agentkit.cli._demo import demo
 from agentkit.cli._dev import dev, serve
 from agentkit.cli._eval import eval_app
+from agentkit.cli._flow import events_app, functions_app
 from agentkit.cli._fork import diff_command, fork_command
 from agentkit.cli._replay import replay_command
 from agentkit.cli._runs import runs_app
@@ -31,6 +32,8 @@ runs_app.command("diff", cls=Command)(diff_command)
 app.add_typer(runs_app)
 app.add_typer(tokens_app)
 app.add_typer(db_app)
+app.add_typer(events_app)
+app.add_typer(functions_app)
 app.command("worker", cls=Command)(worker)
 app.command("demo", cls=Command)(demo)
 app.command("dev", cls=Command)(dev)

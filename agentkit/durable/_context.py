@@ -8,6 +8,7 @@ function continues.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import json
 import logging
@@ -539,6 +540,22 @@ class Steps:
                 return None
             raise EventTimeout(entry.key, f"no event {name!r} matching {match_json} arrived")
         return Event.model_validate_json(entry.output or "{}")
+
+    async def send_event(self, name: str, data: Any = None, *, step_id: str | None = None) -> None:
+        """Send an event from inside the run, as a step: a replay does not send it again.
+
+        The event's id is the step's idempotency key, so even a step re-run
+        after a crash starts the functions it triggers (and wakes waits) once.
+        """
+        kit = self._ex.kit
+
+        async def send() -> bool:
+            digest = hashlib.sha256(self.idempotency_key.encode()).hexdigest()[:40]
+            await kit.send_event(name, data, id=f"evt_{digest}")
+            return True
+
+        sent: bool = await self.run(step_id or f"send:{name}", send)
+        assert sent  # journaled True: the event went out
 
     async def invoke(
         self, step_id: str, function: DurableFunction[P, T], /, *args: P.args, **input: P.kwargs

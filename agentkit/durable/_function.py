@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, ParamSpec,
 
 from pydantic import TypeAdapter
 
+from agentkit.durable._flow import FlowOptions
 from agentkit.durable._serde import InputCodec, adapter_for, return_annotation
 from agentkit.errors import UsageError
 from agentkit.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from agentkit.durable._context import Context
+    from agentkit.durable._triggers import Trigger
 
 P = ParamSpec("P")
 # Covariant, so that `print(await kit.run(f))` type-checks: mypy infers R from the
@@ -50,7 +52,12 @@ class DurableFunction(Generic[P, R]):
         id: stable id stored with each run; renaming it orphans existing runs.
         fn: the user's coroutine function ``async def f(ctx, ...)``.
         retry: default policy for the steps of its runs.
+        flow: its flow-control options (concurrency, throttle, debounce, ...).
+        trigger: the event or schedule that starts it, if any.
     """
+
+    flow: FlowOptions = FlowOptions()
+    trigger: Trigger | None = None
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import socket
@@ -13,10 +14,26 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 import pydantic_core
 
 from agentkit.durable._clock import Clock, SystemClock, check_seconds
+from agentkit.durable._flow import (
+    CancelOn,
+    Concurrency,
+    Debounce,
+    Priority,
+    Throttle,
+    flow_options,
+    plan_start,
+)
 from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
 from agentkit.durable._replay import check_length, fork_prefix
 from agentkit.durable._serde import load
+from agentkit.durable._triggers import (
+    EVENT_PARAMETER,
+    EventTrigger,
+    Trigger,
+    check_trigger,
+    event_matches,
+)
 from agentkit.durable._worker import DEFAULT_CONCURRENCY, Worker
 from agentkit.errors import (
     ConfigError,
@@ -75,19 +92,6 @@ def check_worker_settings(concurrency: object, poll_interval: object) -> None:
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ConfigError(f"concurrency must be an integer of at least 1, got {concurrency!r}")
     check_seconds("poll_interval", poll_interval, sign="positive", error=ConfigError)
-
-
-def event_matches(match: Mapping[str, Any], data: Any) -> bool:
-    """Whether every dotted path in ``match`` leads to the same value in ``data``."""
-    for path, expected in match.items():
-        value = data
-        for part in path.split("."):
-            if not isinstance(value, dict) or part not in value:
-                return False
-            value = value[part]
-        if value != expected:
-            return False
-    return True
 
 
 class RunHandle(Generic[R]):
@@ -195,6 +199,12 @@ class AgentKit:
         *,
         retries: int = 3,
         retry: RetryPolicy | None = None,
+        concurrency: Concurrency | list[Concurrency] | None = None,
+        throttle: Throttle | None = None,
+        debounce: Debounce | None = None,
+        priority: Priority | None = None,
+        cancel_on: list[CancelOn] | None = None,
+        trigger: Trigger | None = None,
     ) -> Callable[[UserFunction[P, R]], DurableFunction[P, R]]:
         """Register ``async def f(ctx, ...)`` as a durable function.
 
@@ -202,6 +212,15 @@ class AgentKit:
             id: stable id (default: the function's ``__name__``).
             retries: extra attempts for each failing step (default policy).
             retry: a full `RetryPolicy`, instead of ``retries``.
+            concurrency: at most so many runs executing at once (per key).
+            throttle: at most so many starts per period (per key); excess delayed.
+            debounce: a burst of starts becomes one run with the last input.
+            priority: due runs claimed in priority order (with aging).
+            cancel_on: events that cancel a run while it has not ended.
+            trigger: `on_event(...)` or `cron(...)`: what starts it by itself.
+
+        Raises:
+            ConfigError: a bad option, naming it.
         """
 
         def register(fn: UserFunction[P, R]) -> DurableFunction[P, R]:
@@ -218,6 +237,17 @@ class AgentKit:
                 DurableFunction[P, R],
                 self.function_type(fn, function_id, retry or RetryPolicy.from_retries(retries)),
             )
+            parameters = list(inspect.signature(fn).parameters)[1:]
+            function.flow = flow_options(
+                function_id,
+                parameters,
+                concurrency=concurrency,
+                throttle=throttle,
+                debounce=debounce,
+                priority=priority,
+                cancel_on=cancel_on,
+            )
+            function.trigger = check_trigger(function_id, trigger, parameters)
             self.functions[function_id] = function
             return function
 
@@ -296,7 +326,7 @@ class AgentKit:
             updated_at=now,
             idempotency_key=key,
         )
-        stored, created = self.store.create_run(record)
+        stored, created = self._create(function, record)
         if not created and key is not None and options.on_conflict == "raise":
             codec = function.input_codec
             existing, new = codec.fingerprint(stored.input), codec.fingerprint(input_json)
@@ -304,6 +334,20 @@ class AgentKit:
                 raise IdempotencyConflict(key, function.id, stored.id, existing, new)
         self._notify()
         return RunHandle(self, stored.id)
+
+    def _create(
+        self, function: DurableFunction[..., Any], record: RunRecord
+    ) -> tuple[RunRecord, bool]:
+        """Store a new run, under the function's flow plan if it has one.
+
+        A debounced start returns the pending run it folded into (the run that
+        will execute, with this input), and False.
+        """
+        if function.flow.is_plain:
+            return self.store.create_run(record)
+        plan, priority = plan_start(function.id, function.flow, json.loads(record.input))
+        record.priority = priority
+        return self.store.create_flow_run(record, plan)
 
     async def start_many(
         self, function: DurableFunction[..., R], inputs: Iterable[Mapping[str, Any]], /
@@ -347,7 +391,10 @@ class AgentKit:
                     updated_at=now,
                 )
             )
-        stored = self.store.create_runs(records)
+        if function.flow.is_plain:
+            stored = self.store.create_runs(records)
+        else:
+            stored = [self._create(function, record) for record in records]
         self._notify()
         return [RunHandle(self, run.id) for run, _ in stored]
 
@@ -547,26 +594,86 @@ class AgentKit:
         """Tokens, newest first."""
         return self.store.list_tokens(status=status, run_id=run_id, limit=limit)
 
-    async def send_event(self, name: str, data: Any = None) -> list[str]:
-        """Deliver an event to every open ``wait_for_event`` that matches it.
+    async def send_event(self, name: str, data: Any = None, *, id: str | None = None) -> list[str]:
+        """Send an event: start the functions it triggers, cancel, and wake waits.
 
-        Returns the ids of the runs it woke.
+        Every function with a matching ``trigger=on_event(...)`` is started
+        once per event id; runs with a matching ``cancel_on`` are cancelled;
+        every open ``wait_for_event`` that matches is woken. Sending an event
+        again with the same ``id`` (after a crash) starts and wakes nothing twice.
+
+        Args:
+            name: the event name.
+            data: its JSON-serializable payload.
+            id: the event's id (default: a new one); the idempotency key of its effects.
+
+        Returns:
+            The ids of the runs it started, then of those it woke.
         """
         if not isinstance(name, str) or not name:
             raise UsageError(f"an event name must be a non-empty string, got {name!r}")
         check_length("event name", name, MAX_NAME_LENGTH)
+        if id is not None:
+            if not isinstance(id, str) or not id:
+                raise UsageError(f"an event id must be a non-empty string, got {id!r}")
+            check_length("event id", id, 64)
         data_json = pydantic_core.to_json(data).decode()
         parsed = json.loads(data_json)
         event = EventRecord(
-            id=new_id("evt"), name=name, data=data_json, received_at=self.clock.now()
+            id=id or new_id("evt"), name=name, data=data_json, received_at=self.clock.now()
         )
+        started = self._start_triggered(event, parsed)
+        for run_id, match in self.store.cancel_on_waits(name):
+            if event_matches(json.loads(match), parsed):
+                self.cancel(run_id)
 
         def matches(wait: StepRecord) -> bool:
             return event_matches(json.loads(wait.wait_match or "{}"), parsed)
 
-        woken = self.store.record_event(event, matches)
+        woken = [] if self.store.has_event(event.id) else self.store.record_event(event, matches)
         self._notify()
-        return woken
+        return started + woken
+
+    def _start_triggered(self, event: EventRecord, data: Any) -> list[str]:
+        """Start each function this event triggers, once per event id."""
+        started: list[str] = []
+        payload = {"id": event.id, "name": event.name, "data": data, "ts": event.received_at}
+        for function in list(self.functions.values()):
+            trigger = function.trigger
+            if not isinstance(trigger, EventTrigger) or trigger.event != event.name:
+                continue
+            if not trigger.matches(data):
+                continue
+            record = RunRecord(
+                id=new_id("run"),
+                function_id=function.id,
+                status="queued",
+                input=function.input_codec.encode((), {EVENT_PARAMETER: payload}),
+                created_at=event.received_at,
+                updated_at=event.received_at,
+                idempotency_key=f"event:{event.id}",
+            )
+            stored, created = self._create(function, record)
+            if created:
+                started.append(stored.id)
+        return started
+
+    def _start_cron_tick(
+        self, function: DurableFunction[..., Any], tick: float
+    ) -> RunRecord | None:
+        """Start the run of a cron function's tick, unless it ran (see `fire_cron_ticks`)."""
+        now = self.clock.now()
+        record = RunRecord(
+            id=new_id("run"),
+            function_id=function.id,
+            status="queued",
+            input=function.input_codec.encode((), {}),
+            created_at=now,
+            updated_at=now,
+            idempotency_key=f"cron:{tick:.0f}",
+        )
+        plan, record.priority = plan_start(function.id, function.flow, {})
+        return self.store.advance_cron(function.id, tick, record, plan)
 
     # -- workers ------------------------------------------------------------
 

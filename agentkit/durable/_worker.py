@@ -22,6 +22,7 @@ from agentkit._redact import RedactingFilter
 from agentkit.durable._executor import Executor
 from agentkit.durable._gc import relaxed_gc
 from agentkit.durable._heartbeat import LeaseHeartbeat
+from agentkit.durable._triggers import fire_cron_ticks
 
 if TYPE_CHECKING:
     from agentkit.durable._kit import AgentKit
@@ -76,6 +77,7 @@ class Worker:
         self.announced: set[str] = set()
         self._heartbeat: LeaseHeartbeat | None = None
         self._freed = asyncio.Event()  # an execution ended: a slot is free
+        self._cron_seen: dict[str, float] = {}  # the latest tick handed to the store
 
     async def run(
         self, *, stop_when_idle: bool = False, until: Callable[[], bool] | None = None
@@ -115,6 +117,8 @@ class Worker:
         if free <= 0:
             return 0
         now = kit.clock.now()
+        if self.root_run_id is None:
+            fire_cron_ticks(kit, now, self._cron_seen)
         # One statement claims them all (the store's batch claim), instead of
         # a transaction per run before any of them starts.
         runs = kit.store.claim_due_runs(

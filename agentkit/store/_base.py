@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from agentkit.store._flow_base import FlowStore
 from agentkit.store._rate_rules import RateGrant, RateLimits
 from agentkit.store._records import (
     CompletionRecord,
@@ -27,7 +28,7 @@ from agentkit.store._records import (
 )
 
 
-class Store(ABC):
+class Store(FlowStore, ABC):
     """Persistence for runs, their journals, tokens, events, threads and memories."""
 
     #: The database URL other processes open to reach this store, or None
@@ -455,5 +456,5 @@ class Store(ABC):
 
     # -- lifecycle ----------------------------------------------------------
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
+    def close(self) -> None:  # an optional hook: most stores hold nothing
         """Release connections."""

@@ -45,6 +45,8 @@ runs = Table(
     Column("lease_expires_at", Float(), nullable=True),
     Column("wake_seq", Integer(), nullable=False),
     Column("executions", Integer(), nullable=False),
+    Column("priority", Integer(), nullable=False),
+    Column("slots", Integer(), nullable=False),
     UniqueConstraint("function_id", "idempotency_key", name="uq_runs_idempotency"),
     Index("ix_runs_parent", "parent_run_id"),
     Index("ix_runs_root", "root_run_id"),
@@ -196,4 +198,31 @@ rate_permits = Table(
     Column("tokens", Integer(), nullable=False),
     Column("lease_expires_at", Float(), nullable=True),
     Index("ix_rate_permits_name_granted", "name", "granted_at"),
+)
+
+run_slots = Table(
+    "agentkit_run_slots",
+    metadata,
+    Column("run_id", String(64), primary_key=True, nullable=False),
+    Column("slot_key", String(300), primary_key=True, nullable=False),
+    Column("slot_limit", Integer(), nullable=False),
+    Index("ix_run_slots_key", "slot_key"),
+)
+
+cancel_on = Table(
+    "agentkit_cancel_on",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("event_name", String(200), nullable=False),
+    Column("match", Text(), nullable=False),
+    Index("ix_cancel_on_event", "event_name"),
+)
+
+flow_state = Table(
+    "agentkit_flow_state",
+    metadata,
+    Column("key", String(516), primary_key=True, nullable=False),
+    Column("value", Float(), nullable=False),
+    Column("run_id", String(64), nullable=True),
 )

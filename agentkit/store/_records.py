@@ -50,6 +50,8 @@ class RunRecord:
     lease_expires_at: float | None = None
     wake_seq: int = 0
     executions: int = 0
+    priority: int = 0
+    slots: int = 0
 
     @property
     def is_terminal(self) -> bool:

@@ -45,7 +45,21 @@ _steps = core.steps
 _tokens = core.tokens
 _events = core.events
 _completions = core.completions
-_TABLES = [_runs, _steps, _tokens, _events, _completions, *THREAD_TABLES, *RATE_TABLES]
+# Flow control's tables (used by `agentkit.store._sql_flow`).
+_slots = core.run_slots
+_cancel_on = core.cancel_on
+_flow_state = core.flow_state
+FLOW_TABLES = [_slots, _cancel_on, _flow_state]
+_TABLES = [
+    _runs,
+    _steps,
+    _tokens,
+    _events,
+    _completions,
+    *THREAD_TABLES,
+    *RATE_TABLES,
+    *FLOW_TABLES,
+]
 
 _READ_ONLY = "agentkit_read_only"
 

@@ -44,6 +44,10 @@ class RunRow(SQLModel, table=True):
     lease_expires_at: float | None = None
     wake_seq: int = 0
     executions: int = 0
+    # Flow control: a head start in seconds when due runs are ordered, and how
+    # many concurrency slot keys (agentkit_run_slots) the run holds while it runs.
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    slots: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class StepRow(SQLModel, table=True):
@@ -197,3 +201,36 @@ class RatePermitRow(SQLModel, table=True):
     granted_at: float
     tokens: int
     lease_expires_at: float | None = None
+
+
+class RunSlotRow(SQLModel, table=True):
+    """A concurrency slot key a run holds while it executes (flow control)."""
+
+    __tablename__ = "agentkit_run_slots"
+    __table_args__ = (Index("ix_run_slots_key", "slot_key"),)
+
+    run_id: str = Field(primary_key=True, max_length=64)
+    slot_key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH)
+    slot_limit: int
+
+
+class CancelOnRow(SQLModel, table=True):
+    """An event that cancels a run while it has not ended (flow control's ``cancel_on``)."""
+
+    __tablename__ = "agentkit_cancel_on"
+    __table_args__ = (Index("ix_cancel_on_event", "event_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(max_length=64)
+    event_name: str = Field(max_length=MAX_NAME_LENGTH)
+    match: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FlowStateRow(SQLModel, table=True):
+    """Shared flow-control state by key: a throttle's next time, a pending debounce, a cron tick."""
+
+    __tablename__ = "agentkit_flow_state"
+
+    key: str = Field(primary_key=True, max_length=MAX_KEY_LENGTH + MAX_NAME_LENGTH + 16)
+    value: float
+    run_id: str | None = Field(default=None, max_length=64)

@@ -14,6 +14,8 @@ from typing import Any
 from agentkit.errors import RunNotFound, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
+from agentkit.store._flow_rules import claim_order
+from agentkit.store._memory_flow import InMemoryFlow
 from agentkit.store._memory_rate import InMemoryRates
 from agentkit.store._memory_threads import InMemoryThreads
 from agentkit.store._records import (
@@ -40,7 +42,7 @@ def _write(record: object, fields: dict[str, Any]) -> None:
         setattr(record, name, value)
 
 
-class InMemoryStore(InMemoryThreads, InMemoryRates, Store):
+class InMemoryStore(InMemoryFlow, InMemoryThreads, InMemoryRates, Store):
     """Dictionaries behind a lock. Records are copied in and out, like rows.
 
     One lock makes every method one atomic transition, the same guarantee the
@@ -59,6 +61,7 @@ class InMemoryStore(InMemoryThreads, InMemoryRates, Store):
         self._completions: dict[str, CompletionRecord] = {}
         self._init_threads()
         self._init_rates()
+        self._init_flow()
 
     # -- runs ---------------------------------------------------------------
 
@@ -112,11 +115,43 @@ class InMemoryStore(InMemoryThreads, InMemoryRates, Store):
                 run
                 for run in self._runs.values()
                 if rules.is_claimable(run, now)
+                and not run.slots  # claimed apart, within their limits (claim_slotted)
                 and (function_ids is None or run.function_id in function_ids)
                 and (root_run_id is None or root_run_id in (run.id, run.root_run_id))
             ]
-        due.sort(key=lambda r: (r.created_at, r.id))
+        due.sort(key=lambda r: (claim_order(r.created_at, r.priority), r.id))
         return [run.id for run in due[:limit]]
+
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        with self._lock:
+            # Slotted runs first, as the SQL store does (their keys bound them).
+            claimed = self.claim_slotted(
+                owner,
+                now,
+                lease_expires_at,
+                limit,
+                function_ids=function_ids,
+                root_run_id=root_run_id,
+            )
+            claimed += super().claim_due_runs(
+                owner,
+                now,
+                lease_expires_at,
+                limit - len(claimed),
+                function_ids=function_ids,
+                root_run_id=root_run_id,
+            )
+        claimed.sort(key=lambda r: (claim_order(r.created_at, r.priority), r.id))
+        return claimed
 
     def claim_run(
         self, run_id: str, owner: str, now: float, lease_expires_at: float

@@ -81,6 +81,7 @@ from agentkit.store._sql_core import (
     _tokens,
     _update_run,
 )
+from agentkit.store._sql_flow import SQLFlow, claim_order, plain_runs
 from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_vectors import SQLVectorSearch
@@ -91,7 +92,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
+class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:
@@ -296,7 +297,7 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
         query = (
             select(_runs.c.id)
             .where(_claimable(now))
-            .order_by(_runs.c.created_at, _runs.c.id)
+            .order_by(claim_order(), _runs.c.id)
             .limit(limit)
         )
         if function_ids is not None:
@@ -318,7 +319,6 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
             _update_run(conn, run_id, claim)
         return dataclasses.replace(run, **claim)
 
-    @_retry_conflicts
     def claim_due_runs(
         self,
         owner: str,
@@ -329,7 +329,33 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
         function_ids: Collection[str] | None = None,
         root_run_id: str | None = None,
     ) -> list[RunRecord]:
-        due = select(_runs.c.id).where(_claimable(now)).order_by(_runs.c.created_at, _runs.c.id)
+        # Runs holding concurrency slots are claimed apart, within their limits,
+        # and first: their keys bound them, where a backlog of others is unbounded.
+        runs = self.claim_slotted(
+            owner, now, lease_expires_at, limit, function_ids=function_ids, root_run_id=root_run_id
+        )
+        if len(runs) < limit:
+            runs += self._claim_plain(
+                owner, now, lease_expires_at, limit - len(runs), function_ids, root_run_id
+            )
+        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
+        return runs
+
+    @_retry_conflicts
+    def _claim_plain(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        function_ids: Collection[str] | None,
+        root_run_id: str | None,
+    ) -> list[RunRecord]:
+        due = (
+            select(_runs.c.id)
+            .where(_claimable(now), plain_runs())
+            .order_by(claim_order(), _runs.c.id)
+        )
         if function_ids is not None:
             due = due.where(_runs.c.function_id.in_(list(function_ids)))
         if root_run_id is not None:
@@ -358,9 +384,7 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
             .returning(*_runs.c)
         )
         with self._write() as conn:
-            runs = [_run(row) for row in conn.execute(claim)]
-        runs.sort(key=lambda run: (run.created_at, run.id))
-        return runs
+            return [_run(row) for row in conn.execute(claim)]
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
@@ -408,8 +432,12 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
                     _runs.c.wake_seq == wake_seq,
                 )
                 .values(**rules.suspended(wake_at, now))
+                .returning(_runs.c.slots)
             )
-        return result.rowcount == 1
+            slots = result.scalar()
+            if slots:  # a waiting run holds no concurrency slot: another keyed run may go
+                notify_due(conn)
+        return slots is not None
 
     def release_run(self, run_id: str, owner: str, now: float) -> None:
         with self._write() as conn:
@@ -452,6 +480,8 @@ class SQLStore(SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
             _update_run(
                 conn, run_id, {**rules.ended(status, now), "output": output, "error": error}
             )
+            if run.slots:  # its concurrency slots are free for the next keyed run
+                notify_due(conn)
             _close_and_wake(conn, rules.parent_resolution(run, status, output, error), now)
         return True
 

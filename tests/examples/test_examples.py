@@ -67,3 +67,13 @@ async def test_shared_rate_limit(capsys: pytest.CaptureFixture[str]) -> None:
         "call 3 (worker a): waited for the shared window\n"
         "call 4 (worker b): granted at once\n"
     )
+
+
+async def test_flow_control(capsys: pytest.CaptureFixture[str]) -> None:
+    done = await load("flow_control").main()
+    assert done == ["guide v3 indexed", "a1 packed", "a2 packed", "b1 packed", "cancelled"]
+    assert capsys.readouterr().out == (
+        "debounced starts: 1 run\n"
+        "guide v3 indexed\na1 packed\na2 packed\nb1 packed\ncancelled\n"
+        "most at once per customer: {'ann': 1, 'bob': 1}\n"
+    )
