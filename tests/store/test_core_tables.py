@@ -74,6 +74,9 @@ def _table(table: Table) -> str:
         if column.primary_key:
             options.append("primary_key=True")
         options.append(f"nullable={column.nullable}")
+        if column.server_default is not None:  # a column added to existing rows
+            default = column.server_default.arg  # type: ignore[attr-defined]  # DefaultClause
+            options.append(f"server_default={_q(default)}")
         lines.append(f"    Column({', '.join(options)}),")
     constraints = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
     for constraint in sorted(constraints, key=lambda c: str(c.name)):
