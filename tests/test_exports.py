@@ -99,15 +99,19 @@ def test_durable_and_store_exports() -> None:
         "Context",
         "DurableFunction",
         "Event",
+        "ExecutionOutcome",
         "Journal",
         "JournalObserver",
         "ManualClock",
         "RetryPolicy",
+        "RunExecution",
         "RunHandle",
+        "RunObserver",
         "Steps",
         "SystemClock",
         "Token",
         "Worker",
+        "current_run_id",
         "execute_observed",
     ]
     assert agentkit.store.__all__ == [
@@ -322,6 +326,8 @@ TOOLS_EXPORTS = [
 
 
 def test_server_exports() -> None:
+    import agentkit.otel
     import agentkit.server
 
-    assert agentkit.server.__all__ == ["Feed", "FeedEvent", "RunTracer", "create_app", "trace_run"]
+    assert agentkit.server.__all__ == ["Feed", "FeedEvent", "create_app"]
+    assert agentkit.otel.__all__ == ["OTelObserver", "completion_attributes", "trace_id"]

@@ -43,7 +43,7 @@ def dev(
         int, typer.Option(min=1, help="Runs the worker executes at once.")
     ] = 100,
     otel: Annotated[
-        bool, typer.Option("--otel", help="Emit OpenTelemetry spans of every run that ends.")
+        bool, typer.Option("--otel", help="Live OpenTelemetry spans of runs, steps, model calls.")
     ] = False,
 ) -> None:
     """Run a worker, the HTTP API and the dev UI on 127.0.0.1, and print the URL.

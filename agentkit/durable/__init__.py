@@ -8,6 +8,12 @@ from agentkit.durable._context import Context, Event, Steps, Token
 from agentkit.durable._function import DurableFunction
 from agentkit.durable._kit import AgentKit, RunHandle
 from agentkit.durable._observed import execute_observed
+from agentkit.durable._observers import (
+    ExecutionOutcome,
+    RunExecution,
+    RunObserver,
+    current_run_id,
+)
 from agentkit.durable._replay import Journal, JournalObserver
 from agentkit.durable._worker import Worker
 from agentkit.retry import RetryPolicy
@@ -18,14 +24,18 @@ __all__ = [
     "Context",
     "DurableFunction",
     "Event",
+    "ExecutionOutcome",
     "Journal",
     "JournalObserver",
     "ManualClock",
     "RetryPolicy",
+    "RunExecution",
     "RunHandle",
+    "RunObserver",
     "Steps",
     "SystemClock",
     "Token",
     "Worker",
+    "current_run_id",
     "execute_observed",
 ]

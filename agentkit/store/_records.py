@@ -50,6 +50,9 @@ class RunRecord:
     lease_expires_at: float | None = None
     wake_seq: int = 0
     executions: int = 0
+    # W3C ``traceparent`` of the run's trace: the caller's span when the run was
+    # started inside one, else set at its first execution by an observer.
+    traceparent: str | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
+from agentkit.store._limits import (
+    MAX_KEY_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_WORKER_ID_LENGTH,
+    TRACEPARENT_LENGTH,
+)
 
 
 class RunRow(SQLModel, table=True):
@@ -43,6 +48,7 @@ class RunRow(SQLModel, table=True):
     lease_expires_at: float | None = None
     wake_seq: int = 0
     executions: int = 0
+    traceparent: str | None = Field(default=None, max_length=TRACEPARENT_LENGTH)
 
 
 class StepRow(SQLModel, table=True):

@@ -81,6 +81,7 @@ from agentkit.store._sql_core import (
     _update_run,
 )
 from agentkit.store._sql_threads import SQLThreads
+from agentkit.store._sql_traces import SQLTraces
 from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sql_wakeups import SQLWakeups, notify_due
 from agentkit.store._sqlite_fast import SQLiteFastPath
@@ -90,7 +91,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
+class SQLStore(SQLWakeups, SQLThreads, SQLTraces, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:

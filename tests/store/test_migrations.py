@@ -15,7 +15,7 @@ from agentkit.cli import app
 from agentkit.store import SQLStore
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema" / "agentkit-0.db"
-HEAD = "0002"
+HEAD = "0007"
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _register(kit: AgentKit) -> None:
 def test_an_older_database_is_refused_with_what_to_do(old_db: Path) -> None:
     with pytest.raises(
         ConfigError,
-        match=r"schema revision 0001, older than this agentkit's 0002: run `agentkit db upgrade`",
+        match=r"schema revision 0001, older than this agentkit's 0007: run `agentkit db upgrade`",
     ):
         AgentKit(f"sqlite:///{old_db}")
 
