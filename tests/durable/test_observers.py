@@ -80,17 +80,33 @@ class Exploding(RunObserver):
     def __init__(self) -> None:
         self.calls = 0
 
-    def _boom(self, *args: Any) -> None:
+    def _boom(self) -> None:
         self.calls += 1
         raise RuntimeError("observer bug")
 
-    start_traceparent = _boom  # type: ignore[assignment]  # raises instead of answering
-    execution_started = _boom
-    execution_suspended = _boom
-    execution_ended = _boom
-    step_started = _boom
-    step_ended = _boom
-    completion_stored = _boom
+    def start_traceparent(self) -> str | None:
+        self._boom()
+        return TRACEPARENT
+
+    def execution_started(self, execution: RunExecution) -> None:
+        self._boom()
+
+    def execution_suspended(self, execution: RunExecution, wait: StepRecord) -> None:
+        self._boom()
+
+    def execution_ended(
+        self, execution: RunExecution, outcome: ExecutionOutcome, detail: str | None
+    ) -> None:
+        self._boom()
+
+    def step_started(self, run_id: str, key: str, kind: StepKind) -> None:
+        self._boom()
+
+    def step_ended(self, run_id: str, key: str, record: StepRecord | None) -> None:
+        self._boom()
+
+    def completion_stored(self, completion: CompletionRecord) -> None:
+        self._boom()
 
 
 async def drain(kit: AgentKit) -> None:
