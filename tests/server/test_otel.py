@@ -1,0 +1,106 @@
+"""The API names a run's OpenTelemetry trace; ``agentkit dev --otel`` registers the observer."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from agentkit import AgentKit
+from agentkit.otel import OTelObserver
+from tests.server.conftest import AUTH
+from tests.server.test_api import start_waiting
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = "otel-dev-test-key-0123456789"
+AUTH_DEV = {"Authorization": f"Bearer {KEY}"}
+
+
+async def test_the_run_page_names_the_trace_its_spans_are_in(
+    api: httpx.AsyncClient, kit: AgentKit
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    untraced = await kit.start(kit.functions["add"], a=1, b=2)
+    await kit.worker(stop_when_idle=True)
+    kit.observers.append(OTelObserver(provider))
+    run_id, detail = await start_waiting(api, kit)
+    spans = exporter.get_finished_spans()
+    assert {s.name for s in spans} >= {"run agent:support", "step support/infer"}
+    assert {format(s.context.trace_id, "032x") for s in spans} == {detail["run"]["trace_id"]}
+    assert all(s.attributes and s.attributes["agentkit.run.id"] == run_id for s in spans)
+    # A run executed before any observer has no trace.
+    plain = (await api.get(f"/api/runs/{untraced.id}", headers=AUTH)).json()
+    assert plain["run"]["trace_id"] is None
+
+
+def test_dev_with_otel_makes_spans_on_the_global_provider(tmp_path: Path) -> None:
+    spans_file = tmp_path / "spans.jsonl"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "AGENTKIT_API_KEY": KEY,
+        "AGENTKIT_TEST_SPANS": str(spans_file),
+    }
+    database = f"sqlite:///{tmp_path / 'dev.db'}"
+    command = [sys.executable, "-m", "agentkit", "--database-url", database, "dev", "--otel"]
+    log = tmp_path / "dev.log"
+    with (
+        log.open("w") as stderr,
+        subprocess.Popen(
+            [*command, "--app", "tests.server.otel_app:kit", "--port", "0"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        ) as process,
+    ):
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            found = re.search(r"http://127\.0\.0\.1:\d+", line)
+            assert found is not None, f"agentkit dev printed {line!r}; log: {log.read_text()}"
+            with httpx.Client(base_url=found.group(0), headers=AUTH_DEV) as api:
+                started = api.post(
+                    "/api/runs",
+                    json={"function": "agent:support", "input": {"input": "Refund A-17"}},
+                )
+                run_id = started.json()["id"]
+                run: dict[str, Any] = {}
+                for _ in range(600):  # until the worker parks it on the approval
+                    run = api.get(f"/api/runs/{run_id}").json()["run"]
+                    if run["status"] == "waiting" and spans_file.exists():
+                        break
+                    time.sleep(0.05)
+                assert run["status"] == "waiting", log.read_text()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    spans = [json.loads(line) for line in spans_file.read_text().splitlines()]
+    ours = [s for s in spans if s["attributes"].get("agentkit.run.id") == run_id]
+    assert {s["name"] for s in ours} >= {"run agent:support", "step support/infer", "chat scripted"}
+    assert {s["context"]["trace_id"] for s in ours} == {"0x" + run["trace_id"]}
+    # FastAPI traces its requests on the global provider too: the run started by
+    # POST /api/runs joined that request's trace (its traceparent, stored on start).
+    [post] = [s for s in spans if s["name"] == "POST /api/runs"]
+    assert post["context"]["trace_id"] == "0x" + run["trace_id"]
+    [run_span] = [s for s in ours if s["name"] == "run agent:support"]
+    request_spans = {
+        s["context"]["span_id"]
+        for s in spans
+        if s["context"]["trace_id"] == post["context"]["trace_id"]
+        and "agentkit.run.id" not in s["attributes"]
+    }
+    assert run_span["parent_id"] in request_spans
