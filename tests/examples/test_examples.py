@@ -57,3 +57,18 @@ async def test_many_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == (
         "2000 runs completed, each made 2 steps\nfirst answer: 3 seen\n"
     )
+
+
+async def test_otel_spans(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = await load("otel_spans").main()
+    assert lines == [
+        "run agent:support",
+        "  step support/infer",
+        "    chat scripted (input tokens: 120)",
+        "  step support/approve/refund",
+        "  run agent:support",
+        "    step support/tool/refund",
+        "    step support/infer#1",
+        "      chat scripted (input tokens: 120)",
+    ]
+    assert capsys.readouterr().out.endswith("8 spans, one trace stored on the run: True\n")
