@@ -75,9 +75,7 @@ async def main() -> list[str]:
     await kit.worker(stop_when_idle=True)
     await handle.result()
     spans = list(exporter.get_finished_spans())
-    same_trace = {format(s.context.trace_id, "032x") for s in spans} == {
-        trace_id(handle.record())
-    }
+    same_trace = {format(s.context.trace_id, "032x") for s in spans} == {trace_id(handle.record())}
     lines = tree(spans)
     print("\n".join(lines))
     print(f"{len(spans)} spans, one trace stored on the run: {same_trace}")
