@@ -96,8 +96,10 @@ class Executor:
         self.worker = worker
         self.execution: Execution | None = None
         self._passes = 0
-        # What observers are told about this pass (None when none are registered).
+        # What observers are told about this pass (None when none are registered),
+        # and how it ended, told once the branches still running have settled.
         self._seen: RunExecution | None = None
+        self._ending: tuple[str, tuple[Any, ...]] | None = None
 
     async def execute(self) -> None:
         """Execute until the run waits or ends; loop while wake-ups race a suspend."""
@@ -147,7 +149,7 @@ class Executor:
             observers=tuple(kit.observers),
         )
         self._passes += 1
-        self._seen = None
+        self._seen, self._ending = None, None
         if ex.observers:
             self._seen = RunExecution(run, kit.store)
             notify(ex.observers, "execution_started", self._seen)
@@ -194,6 +196,7 @@ class Executor:
             return False
         finally:
             await self._end_branches(ex)
+            self._tell_ending()
         self._stop_renewing()
         kit.store.finish_run(run.id, self.owner, "completed", kit.clock.now(), output=output_json)
         kit._notify()
@@ -202,8 +205,17 @@ class Executor:
         return False
 
     def _tell_end(self, outcome: ExecutionOutcome, detail: str | None) -> None:
-        if self._seen is not None and self.execution is not None:
-            notify(self.execution.observers, "execution_ended", self._seen, outcome, detail)
+        """Tell observers how the execution ended (once its other branches settled)."""
+        if self._seen is not None:
+            self._ending = ("execution_ended", (self._seen, outcome, detail))
+            if outcome == "completed":  # told after the branches ended already
+                self._tell_ending()
+
+    def _tell_ending(self) -> None:
+        if self._ending is not None and self.execution is not None:
+            callback, args = self._ending
+            self._ending = None
+            notify(self.execution.observers, callback, *args)
 
     def _suspend(self, ex: Execution, signal: Suspended) -> bool:
         wait = signal.wait
@@ -213,7 +225,7 @@ class Executor:
             self.run.id, self.owner, wait.wake_at, self.run.wake_seq, kit.clock.now()
         )
         if self._seen is not None:
-            notify(ex.observers, "execution_suspended", self._seen, wait)
+            self._ending = ("execution_suspended", (self._seen, wait))
         if not parked:
             return True
         if wait.kind == "token" and wait.wait_ref is not None:

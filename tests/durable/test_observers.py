@@ -159,6 +159,33 @@ async def test_observers_see_executions_live_steps_and_model_calls() -> None:
     assert await handle.result() == "ok yes"
 
 
+async def test_a_suspension_is_told_after_the_steps_of_other_branches_ended() -> None:
+    recorder = Recorder()
+    kit = AgentKit(store=InMemoryStore(), observers=[recorder])
+
+    async def slow_step() -> str:
+        await asyncio.sleep(0.2)
+        return "done"
+
+    @kit.function(id="both")
+    async def both(ctx: Context) -> list[Any]:
+        async def slow() -> str:
+            return await ctx.step.run("slow", slow_step)
+
+        async def approval() -> Any:
+            return await ctx.step.wait_for_token("approve")
+
+        return list(await asyncio.gather(slow(), approval()))
+
+    handle = await kit.start(both)
+    await drain(kit)
+    assert handle.status() == "waiting"
+    # The slow step, still running when the other branch suspended, was let
+    # finish (and journaled): its end is told before the execution's.
+    assert ("step-end", "slow", "completed", 1) in recorder.events
+    assert recorder.events[-1] == ("suspended", "approve", "token", "waiting")
+
+
 async def test_a_failed_run_and_a_failed_step_are_told() -> None:
     recorder = Recorder()
     kit = AgentKit(store=InMemoryStore(), observers=[recorder])
