@@ -104,3 +104,28 @@ def test_dev_with_otel_makes_spans_on_the_global_provider(tmp_path: Path) -> Non
         and "agentkit.run.id" not in s["attributes"]
     }
     assert run_span["parent_id"] in request_spans
+
+
+def test_dev_with_otel_without_the_extra_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['agentkit.otel'] = None  # as if the extra were not installed\n"
+        "from typer.testing import CliRunner\n"
+        "from agentkit.cli import app\n"
+        "args = ['dev', '--app', 'tests.server.browser_app:kit', '--otel']\n"
+        "result = CliRunner().invoke(app, args)\n"
+        "print(result.exit_code, repr(result.output))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("1 "), done.stdout
+    assert "--otel needs the otel extra" in last
+    assert "pip install 'agentkit[otel]'" in last
