@@ -12,6 +12,7 @@ the run's journal and stored exchange.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agentkit.store import CompletionRecord, RunRecord, StepRecord
@@ -21,8 +22,15 @@ __all__ = [
     "error_message",
     "run_attributes",
     "step_attributes",
+    "step_start_attributes",
     "trace_id",
 ]
+
+# The step keys of an agent (a documented contract of `agentkit.Agent`):
+# ``{agent}/infer``, ``{agent}/tool/{tool}``, ``{agent}/approve/{tool}``, and ``#n`` repeats.
+_AGENT_STEP = re.compile(
+    r"(?P<agent>.+)/(?:infer|(?P<what>tool|approve)/(?P<tool>[^/#]+))(?:#\d+)?"
+)
 
 
 def trace_id(run: RunRecord) -> str | None:
@@ -62,6 +70,24 @@ def run_attributes(run: RunRecord, number: int) -> dict[str, Any]:
         attributes["agentkit.run.parent_id"] = run.parent_run_id
     if run.parent_step_key is not None:
         attributes["agentkit.run.parent_step_key"] = run.parent_step_key
+    return attributes
+
+
+def step_start_attributes(run_id: str, key: str, kind: str) -> dict[str, Any]:
+    """The attributes of a step's span when it starts; an agent's tool call is an
+    ``execute_tool`` operation of the GenAI conventions (``gen_ai.tool.name``)."""
+    attributes: dict[str, Any] = {
+        "agentkit.run.id": run_id,
+        "agentkit.step.key": key,
+        "agentkit.step.kind": kind,
+    }
+    agent = _AGENT_STEP.fullmatch(key)
+    if agent is not None:
+        attributes["gen_ai.agent.name"] = agent["agent"]
+        if agent["tool"] is not None:
+            attributes["gen_ai.tool.name"] = agent["tool"]
+        if agent["what"] == "tool" and kind in ("run", "invoke"):
+            attributes["gen_ai.operation.name"] = "execute_tool"
     return attributes
 
 

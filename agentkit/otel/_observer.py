@@ -34,6 +34,7 @@ from agentkit.otel._attributes import (
     error_message,
     run_attributes,
     step_attributes,
+    step_start_attributes,
 )
 from agentkit.store import CompletionRecord, StepKind, StepRecord
 
@@ -137,11 +138,7 @@ class OTelObserver(RunObserver):
         span = self._tracer.start_span(
             f"step {key}",
             context=parent,
-            attributes={
-                "agentkit.run.id": run_id,
-                "agentkit.step.key": key,
-                "agentkit.step.kind": kind,
-            },
+            attributes=step_start_attributes(run_id, key, kind),
         )
         # Current while the body runs: spans it makes (HTTP clients...) nest here.
         token = otel_context.attach(trace.set_span_in_context(span))

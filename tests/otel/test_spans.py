@@ -172,9 +172,17 @@ async def test_spans_of_a_run_that_waits_for_a_human_and_resumes(
     assert attrs(tool_span)["agentkit.step.kind"] == "run"
     assert attrs(tool_span)["agentkit.step.status"] == "completed"
     assert attrs(tool_span)["agentkit.step.attempts"] == 1
+    # An agent's tool call is an execute_tool operation of the GenAI conventions.
+    assert attrs(tool_span)["gen_ai.operation.name"] == "execute_tool"
+    assert attrs(tool_span)["gen_ai.tool.name"] == "get_user_country"
+    assert attrs(tool_span)["gen_ai.agent.name"] == "geo"
+    assert attrs(second["step geo/infer#1"][0])["gen_ai.agent.name"] == "geo"
+    assert "gen_ai.operation.name" not in attrs(second["step geo/infer#1"][0])
     [wait_span] = first["step geo/approve/get_user_country"]
     assert attrs(wait_span)["agentkit.step.kind"] == "token"
     assert attrs(wait_span)["agentkit.step.status"] == "waiting"
+    assert attrs(wait_span)["gen_ai.tool.name"] == "get_user_country"
+    assert "gen_ai.operation.name" not in attrs(wait_span)  # a wait, not the tool
     # A span the tool's body makes nests under the step (the step span is current).
     [inside] = second["lookup in the user database"]
     assert parent_id(inside) == tool_span.context.span_id
@@ -237,6 +245,7 @@ async def test_a_failed_step_and_run_are_error_spans(
     await drain(kit)
     spans = {s.name: s for s in exporter.get_finished_spans()}
     step, run = spans["step charge"], spans["run checkout"]
+    assert "gen_ai.agent.name" not in attrs(step)  # not an agent's step
     assert step.status.status_code == StatusCode.ERROR
     assert step.status.description == "ValueError: card declined"
     assert attrs(step)["agentkit.step.attempts"] == 2
