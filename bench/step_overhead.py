@@ -6,10 +6,13 @@ Prints, for N sequential trivial steps (N = 10, 100, 1000):
   - agentkit: ms per step of a durable function doing N steps, minus the same
     function doing 0 steps (so run creation/claim/finish are not counted);
 then the replay time of a 1000-step journal, the time from a fresh process
-start to the first new step of a resumed run, and last the ratio
-agentkit ÷ raw at N = 1000.
+start to the first new step of a resumed run, the ratio agentkit ÷ raw at
+N = 1000, and last what run observers cost per step: none registered, a no-op
+`RunObserver`, and `agentkit.otel.OTelObserver` exporting to the SDK's
+in-memory exporter, on the in-memory store (where the engine's own cost is
+smallest, so the observer's share is largest) and on SQLite.
 
-    python bench/step_overhead.py
+    python bench/step_overhead.py [--observers]   # --observers: only the last part
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import time
 from pathlib import Path
 
 from agentkit import AgentKit, Context, ManualClock
+from agentkit.durable import RunObserver
+from agentkit.store import InMemoryStore
 
 REPEATS = 5
 
@@ -161,7 +166,54 @@ def resume_to_first_new_step(folder: Path) -> float:
     return best
 
 
+def _otel_observer() -> RunObserver:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from agentkit.otel import OTelObserver
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    return OTelObserver(provider)
+
+
+async def observer_overhead(folder: Path, n: int = 1000) -> None:
+    """ms per step of an n-step run with each kind of observer, and the ratios."""
+    print(f"observers, {n} steps per run: ms/step (ratio to none registered)")
+    for store_name in ("memory", "sqlite"):
+        results: dict[str, float] = {}
+        for name, observers in (
+            ("none", []),
+            ("no-op RunObserver", [RunObserver()]),
+            ("OTelObserver", [_otel_observer()]),
+        ):
+            store = InMemoryStore() if store_name == "memory" else None
+            url = None if store is not None else f"sqlite:///{folder}/obs-{len(results)}.db"
+            kit = AgentKit(url, store=store, observers=observers)
+
+            @kit.function(id="steps")
+            async def steps(ctx: Context, n: int) -> int:
+                total = 0
+                for i in range(n):
+                    total += await ctx.step.run("s", _trivial, i)
+                return total
+
+            zero = await agentkit_run_seconds(kit, 0)
+            results[name] = (await agentkit_run_seconds(kit, n) - zero) / n
+            kit.close()
+        base = results["none"]
+        line = ", ".join(
+            f"{name} {per * 1e3:.4f} ({per / base:.2f}x)" for name, per in results.items()
+        )
+        print(f"  {store_name}: {line}")
+
+
 async def main() -> None:
+    if "--observers" in sys.argv:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+            await observer_overhead(Path(tmp))
+        return
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         folder = Path(tmp)
         kit = make_kit(folder, "agentkit")
@@ -183,6 +235,7 @@ async def main() -> None:
             "(target <= 0.3 s)"
         )
         print(f"agentkit / raw sqlite per step (N=1000): {ratio:.2f}x (target <= 2x)")
+        await observer_overhead(folder)
 
 
 if __name__ == "__main__":

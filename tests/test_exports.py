@@ -111,18 +111,22 @@ def test_durable_and_store_exports() -> None:
         "DurableFunction",
         "Event",
         "EventTrigger",
+        "ExecutionOutcome",
         "Journal",
         "JournalObserver",
         "ManualClock",
         "Priority",
         "RetryPolicy",
+        "RunExecution",
         "RunHandle",
+        "RunObserver",
         "Steps",
         "SystemClock",
         "Throttle",
         "Token",
         "Worker",
         "cron",
+        "current_run_id",
         "execute_observed",
         "on_event",
     ]
@@ -340,6 +344,8 @@ TOOLS_EXPORTS = [
 
 
 def test_server_exports() -> None:
+    import agentkit.otel
     import agentkit.server
 
-    assert agentkit.server.__all__ == ["Feed", "FeedEvent", "RunTracer", "create_app", "trace_run"]
+    assert agentkit.server.__all__ == ["Feed", "FeedEvent", "create_app"]
+    assert agentkit.otel.__all__ == ["OTelObserver", "completion_attributes", "trace_id"]

@@ -34,10 +34,13 @@ PLACEHOLDERS = {
     "Memory": [{"model", "small_model"}],
     "Tools": [{"model"}],
     "Many runs in one process": [{"answer"}],
-    "Dev UI and HTTP API": [{"kit"}],
+    "Dev UI and HTTP API": [{"kit"}, set()],
     "Flow control and triggers": [{"search_web", "index_document", "send_report"}],
 }
-RUNS_AS_WRITTEN = {("A durable function", 1): "HELLO DURABLE AGENTS\n"}
+RUNS_AS_WRITTEN = {
+    ("A durable function", 1): "HELLO DURABLE AGENTS\n",
+    ("Dev UI and HTTP API", 1): "",
+}
 
 
 def _blocks() -> list[tuple[str, int, str]]:

@@ -43,7 +43,7 @@ def dev(
         int, typer.Option(min=1, help="Runs the worker executes at once.")
     ] = 100,
     otel: Annotated[
-        bool, typer.Option("--otel", help="Emit OpenTelemetry spans of every run that ends.")
+        bool, typer.Option("--otel", help="Live OpenTelemetry spans of runs, steps, model calls.")
     ] = False,
 ) -> None:
     """Run a worker, the HTTP API and the dev UI on 127.0.0.1, and print the URL.
@@ -52,6 +52,13 @@ def dev(
     session and given to the UI's page (served only to 127.0.0.1/localhost).
     """
     _server()
+    if otel:
+        try:
+            import agentkit.otel  # noqa: F401  # checked before anything starts
+        except ImportError as exc:
+            raise CLIError(
+                f"--otel needs the otel extra ({exc.name} is missing): pip install 'agentkit[otel]'"
+            ) from None
     key = os.environ.get("AGENTKIT_API_KEY") or secrets.token_urlsafe(24)
     _run(ctx, app, port, key, worker=True, key_in_page=True, concurrency=concurrency, otel=otel)
 

@@ -9,6 +9,12 @@ from agentkit.durable._flow import CancelOn, Concurrency, Debounce, Priority, Th
 from agentkit.durable._function import DurableFunction
 from agentkit.durable._kit import AgentKit, RunHandle
 from agentkit.durable._observed import execute_observed
+from agentkit.durable._observers import (
+    ExecutionOutcome,
+    RunExecution,
+    RunObserver,
+    current_run_id,
+)
 from agentkit.durable._replay import Journal, JournalObserver
 from agentkit.durable._triggers import CronTrigger, EventTrigger, cron, on_event
 from agentkit.durable._worker import Worker
@@ -25,18 +31,22 @@ __all__ = [
     "DurableFunction",
     "Event",
     "EventTrigger",
+    "ExecutionOutcome",
     "Journal",
     "JournalObserver",
     "ManualClock",
     "Priority",
     "RetryPolicy",
+    "RunExecution",
     "RunHandle",
+    "RunObserver",
     "Steps",
     "SystemClock",
     "Throttle",
     "Token",
     "Worker",
     "cron",
+    "current_run_id",
     "execute_observed",
     "on_event",
 ]

@@ -197,10 +197,16 @@ class Steps:
                 fn = ex.journal.observer.live_callee(key, "run", fn)
             ex.live_step_started()
             logger.debug("run %s: step %r started", ex.run.id, key)
+            if ex.observers:
+                ex.step_started(key, "run")
             try:
                 entry = await self._run_live(key, fp, fn, args, kwargs, adapter)
-            except StepFailed as failed:
+            except StepFailed as failed:  # journaled, and told, by _run_live
                 logger.warning("run %s: %s", ex.run.id, failed)
+                raise
+            except BaseException:
+                if ex.observers:
+                    ex.step_ended(key, None)
                 raise
             finally:
                 ex.live_step_ended()
@@ -262,6 +268,8 @@ class Steps:
             record.attempts, record.ended_at = attempts, ex.clock.now()
             stored = ex.store.append_step(record)
             ex.journal.record(stored)
+            if ex.observers:
+                ex.step_ended(key, stored)
             if stored.status == "failed":
                 raise ex.step_failed(stored) from exc
             return stored  # another worker journaled a success first: that one counts
@@ -271,6 +279,8 @@ class Steps:
         record.attempts, record.ended_at = attempts, ex.clock.now()
         stored = ex.store.append_step(record)
         ex.journal.record(stored)
+        if ex.observers:
+            ex.step_ended(key, stored)
         return stored
 
     async def _attempts(self, attempt: Callable[[], Awaitable[Any]]) -> Any:
@@ -320,12 +330,16 @@ class Steps:
         entry = ex.journal.lookup(key, kind, fp)
         if entry is None:
             await ex.before_live(key, kind)
+            if ex.observers:
+                ex.step_started(key, kind)
             wait, token, child = make(ex.journal.allocate_seq())
             if child is not None:
                 entry = ex.store.start_child(child, wait)
             else:
                 entry = ex.store.append_step(wait, token)
             ex.journal.record(entry)
+            if ex.observers:
+                ex.step_ended(key, entry)
             ex.kit._notify()
         if suspend:
             entry = self._settle(entry)
@@ -588,6 +602,7 @@ class Steps:
                 parent_run_id=ex.run.id,
                 parent_step_key=key,
                 root_run_id=ex.run.root_run_id or ex.run.id,
+                traceparent=ex.run.traceparent,  # a child run joins its parent's trace
             )
             return self._waiting(key, "invoke", seq, fp, wait_ref=child.id), None, child
 

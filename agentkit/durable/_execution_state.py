@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from agentkit.durable._branches import Branches
 from agentkit.durable._clock import Clock
+from agentkit.durable._observers import notify
 from agentkit.durable._replay import Journal
 from agentkit.errors import NonDeterminismError, StepFailed, UsageError
 from agentkit.store import RunRecord, StepKind, StepRecord, Store
@@ -25,6 +26,7 @@ from agentkit.store._records import error_json
 if TYPE_CHECKING:
     from agentkit.durable._function import DurableFunction
     from agentkit.durable._kit import AgentKit
+    from agentkit.durable._observers import RunObserver
 
 StopReason = Literal["cancelled", "lease-lost"]
 T = TypeVar("T")
@@ -151,9 +153,19 @@ class Execution:
     # True on a run's first claim, first pass: no earlier execution can have
     # stored a completion it did not journal, so ``infer`` need not look.
     fresh: bool = False
+    # The kit's observers when the execution began; empty costs one test per step.
+    observers: tuple[RunObserver, ...] = ()
 
     def __post_init__(self) -> None:
         self.journal.on_consume = self.branches.changed
+
+    def step_started(self, key: str, kind: StepKind) -> None:
+        """Tell the observers that step ``key`` runs live."""
+        notify(self.observers, "step_started", self.run.id, key, kind)
+
+    def step_ended(self, key: str, record: StepRecord | None) -> None:
+        """Tell the observers what step ``key`` journaled (None: nothing)."""
+        notify(self.observers, "step_ended", self.run.id, key, record)
 
     def live_step_started(self) -> None:
         self.live_steps += 1

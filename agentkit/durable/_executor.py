@@ -18,6 +18,7 @@ from agentkit._redact import RedactingFilter
 from agentkit.durable._context import Context, Steps
 from agentkit.durable._execution_state import Execution, Suspended, failure_json, guard_function
 from agentkit.durable._heartbeat import LeaseHeartbeat
+from agentkit.durable._observers import RunExecution, _run_id, notify
 from agentkit.durable._replay import Journal
 from agentkit.durable._serde import round_trip
 from agentkit.errors import StepFailed
@@ -25,6 +26,7 @@ from agentkit.store import RunRecord, StepRecord, database_url_from_env
 
 if TYPE_CHECKING:
     from agentkit.durable._kit import AgentKit
+    from agentkit.durable._observers import ExecutionOutcome
     from agentkit.durable._replay import JournalObserver
     from agentkit.durable._worker import Worker
 
@@ -94,6 +96,10 @@ class Executor:
         self.worker = worker
         self.execution: Execution | None = None
         self._passes = 0
+        # What observers are told about this pass (None when none are registered),
+        # and how it ended, told once the branches still running have settled.
+        self._seen: RunExecution | None = None
+        self._ending: tuple[str, tuple[Any, ...]] | None = None
 
     async def execute(self) -> None:
         """Execute until the run waits or ends; loop while wake-ups race a suspend."""
@@ -140,8 +146,13 @@ class Executor:
             journal=journal,
             owner=self.owner,
             fresh=run.executions == 1 and self._passes == 0,
+            observers=tuple(kit.observers),
         )
         self._passes += 1
+        self._seen, self._ending = None, None
+        if ex.observers:
+            self._seen = RunExecution(run, kit.store)
+            notify(ex.observers, "execution_started", self._seen)
         self.execution = ex
         ctx = Context(run_id=run.id, function_id=function.id, step=Steps(ex, function.retry))
         if self.heartbeat is not None:
@@ -151,7 +162,12 @@ class Executor:
             # A BaseException of the body fails the run, not the worker.
             body = guard_function(function.fn(ctx, **kwargs))
             # Every task the body creates is a branch that replay waits for.
-            ex.main_task = ex.branches.start(body, name=f"run-{run.id}")
+            # The run's id for `current_run_id`, in every task of the execution.
+            scope = _run_id.set(run.id)
+            try:
+                ex.main_task = ex.branches.start(body, name=f"run-{run.id}")
+            finally:
+                _run_id.reset(scope)
             try:
                 output = await ex.main_task
             except BaseExceptionGroup as group:
@@ -170,19 +186,36 @@ class Executor:
                 self._stop_renewing()
                 kit.store.release_run(run.id, self.owner, kit.clock.now())
                 logger.info("run %s handed back: this worker is stopping", run.id)
+                self._tell_end("released", None)
                 raise
             logger.info("run %s stopped: %s", run.id, ex.stop_reason)
+            self._tell_end("stopped", ex.stop_reason)
             return False
         except Exception as exc:
             self._fail(exc)
             return False
         finally:
             await self._end_branches(ex)
+            self._tell_ending()
         self._stop_renewing()
         kit.store.finish_run(run.id, self.owner, "completed", kit.clock.now(), output=output_json)
         kit._notify()
         logger.info("run %s completed", run.id)
+        self._tell_end("completed", None)
         return False
+
+    def _tell_end(self, outcome: ExecutionOutcome, detail: str | None) -> None:
+        """Tell observers how the execution ended (once its other branches settled)."""
+        if self._seen is not None:
+            self._ending = ("execution_ended", (self._seen, outcome, detail))
+            if outcome == "completed":  # told after the branches ended already
+                self._tell_ending()
+
+    def _tell_ending(self) -> None:
+        if self._ending is not None and self.execution is not None:
+            callback, args = self._ending
+            self._ending = None
+            notify(self.execution.observers, callback, *args)
 
     def _suspend(self, ex: Execution, signal: Suspended) -> bool:
         wait = signal.wait
@@ -191,6 +224,8 @@ class Executor:
         parked = kit.store.suspend_run(
             self.run.id, self.owner, wait.wake_at, self.run.wake_seq, kit.clock.now()
         )
+        if self._seen is not None:
+            self._ending = ("execution_suspended", (self._seen, wait))
         if not parked:
             return True
         if wait.kind == "token" and wait.wait_ref is not None:
@@ -233,6 +268,7 @@ class Executor:
         self._stop_renewing()
         kit.store.finish_run(self.run.id, self.owner, "failed", kit.clock.now(), error=error)
         kit._notify()
+        self._tell_end("failed", error)
 
     async def _end_branches(self, ex: Execution) -> None:
         """Stop gather/TaskGroup branches still running after the function ended.

@@ -26,8 +26,9 @@ from typing import Any, Protocol, TypeVar
 
 from agentkit.durable._execution_state import Execution
 from agentkit.durable._ids import new_id
+from agentkit.durable._observers import notify
 from agentkit.durable._serde import fingerprint
-from agentkit.errors import UsageError
+from agentkit.errors import StepFailed, UsageError
 from agentkit.store import CompletionRecord, StepRecord
 from agentkit.store._records import error_json
 
@@ -219,8 +220,16 @@ async def infer(
         if ex.journal.observer is not None:
             model = ex.journal.observer.live_callee(key, "infer", model)
         ex.live_step_started()
+        if ex.observers:
+            ex.step_started(key, "infer")
         try:
             entry, completion = await _live(ex, key, fp, model, request, stream)
+        except StepFailed:  # journaled, and told, by _live
+            raise
+        except BaseException:
+            if ex.observers:
+                ex.step_ended(key, None)
+            raise
         finally:
             ex.live_step_ended()
     if entry.status == "failed":
@@ -271,9 +280,14 @@ async def _live(
     # transaction with the journal entry naming it; any other is stored at once.
     held: list[CompletionRecord] = []
 
+    def store(completion: CompletionRecord) -> None:
+        ex.store.append_completion(completion)
+        if ex.observers:
+            notify(ex.observers, "completion_stored", completion)
+
     def flush() -> None:
         while held:
-            ex.store.append_completion(held.pop())
+            store(held.pop())
 
     async def on_attempt(attempt: RecordedAttempt) -> None:
         flush()
@@ -281,7 +295,7 @@ async def _live(
         if attempt.error is None:
             held.append(completion)
         else:
-            ex.store.append_completion(completion)
+            store(completion)
         stored[attempt.number] = completion
 
     try:
@@ -316,6 +330,9 @@ async def _live(
         held.clear()
         journaled = await ex.store.append_completion_step_async(completion, record)
         ex.journal.record(journaled)
+        if ex.observers:
+            notify(ex.observers, "completion_stored", completion)
+            ex.step_ended(key, journaled)
         return journaled, completion
     flush()
     return _journal(ex, record), completion
@@ -324,4 +341,6 @@ async def _live(
 def _journal(ex: Execution, record: StepRecord) -> StepRecord:
     stored = ex.store.append_step(record)
     ex.journal.record(stored)
+    if ex.observers:
+        ex.step_ended(record.key, stored)
     return stored

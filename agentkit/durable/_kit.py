@@ -25,6 +25,7 @@ from agentkit.durable._flow import (
 )
 from agentkit.durable._function import DurableFunction, StartOptions
 from agentkit.durable._ids import new_id
+from agentkit.durable._observers import RunObserver, start_traceparent
 from agentkit.durable._replay import check_length, fork_prefix
 from agentkit.durable._serde import load
 from agentkit.durable._triggers import (
@@ -158,6 +159,8 @@ class AgentKit:
         worker_id: name of this process's worker in leases.
         auto_migrate: migrate a database made by an older agentkit on open
             (otherwise it is refused, and ``agentkit db upgrade`` migrates it).
+        observers: `RunObserver`s told of executions and steps as they happen
+            (e.g. `agentkit.otel.OTelObserver`); ``kit.observers`` is the list.
     """
 
     # What `function` registers; a layer above may add methods to its functions
@@ -173,6 +176,7 @@ class AgentKit:
         lease_ttl: float = 30.0,
         worker_id: str | None = None,
         auto_migrate: bool = False,
+        observers: Iterable[RunObserver] = (),
     ) -> None:
         if store is not None and database_url is not None:
             raise ConfigError("pass either database_url or store, not both")
@@ -190,6 +194,10 @@ class AgentKit:
         self.functions: dict[str, DurableFunction[..., Any]] = {}
         self._wakers: set[asyncio.Event] = set()
         self._executors: dict[str, Executor] = {}
+        self.observers: list[RunObserver] = list(observers)
+        for observer in self.observers:
+            if not isinstance(observer, RunObserver):
+                raise ConfigError(f"observers must be RunObserver instances, got {observer!r}")
 
     # -- functions ----------------------------------------------------------
 
@@ -325,6 +333,7 @@ class AgentKit:
             created_at=now,
             updated_at=now,
             idempotency_key=key,
+            traceparent=start_traceparent(self.observers) if self.observers else None,
         )
         stored, created = self._create(function, record)
         if not created and key is not None and options.on_conflict == "raise":
@@ -370,6 +379,7 @@ class AgentKit:
                 "idempotency key: one key would name every run; use start() per run"
             )
         now = self.clock.now()
+        traceparent = start_traceparent(self.observers) if self.observers else None
         records: list[RunRecord] = []
         for index, input in enumerate(inputs):
             if not isinstance(input, Mapping):
@@ -389,6 +399,7 @@ class AgentKit:
                     input=input_json,
                     created_at=now,
                     updated_at=now,
+                    traceparent=traceparent,
                 )
             )
         if function.flow.is_plain:

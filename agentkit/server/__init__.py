@@ -1,11 +1,10 @@
-"""The HTTP API and the dev UI (``agentkit dev``, ``agentkit serve``); OpenTelemetry spans.
+"""The HTTP API and the dev UI (``agentkit dev``, ``agentkit serve``).
 
-Needs the ``server`` extra (FastAPI, uvicorn); `trace_run` and `RunTracer`
-need the ``otel`` extra (the OpenTelemetry SDK).
+Needs the ``server`` extra (FastAPI, uvicorn). OpenTelemetry spans are made by
+`agentkit.otel.OTelObserver` (the ``otel`` extra; ``agentkit dev --otel``).
 """
 
 from agentkit.server._app import create_app
 from agentkit.server._feed import Feed, FeedEvent
-from agentkit.server._otel import RunTracer, trace_run
 
-__all__ = ["Feed", "FeedEvent", "RunTracer", "create_app", "trace_run"]
+__all__ = ["Feed", "FeedEvent", "create_app"]

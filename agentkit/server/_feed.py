@@ -248,7 +248,7 @@ class Feed:
         from agentkit.agents._stream import reset_stream, use_stream
         from agentkit.server._deltas import delta_forwarder
 
-        token = use_stream(delta_forwarder(self.kit, self))
+        token = use_stream(delta_forwarder(self))
         try:
             # The worker's tasks copy this context, the stream callback with it.
             worker = asyncio.create_task(self.kit.worker(**options))

@@ -38,7 +38,8 @@ async def serve(
         key_in_page: Give the UI the key (for a local ``agentkit dev``).
         worker: Also execute runs here; their model calls stream deltas to the UI.
         concurrency: The worker's concurrency.
-        otel: Emit OpenTelemetry spans of every run that ends (global provider).
+        otel: Make OpenTelemetry spans of runs, steps and model calls as they
+            happen (an `agentkit.otel.OTelObserver` on the global provider).
         on_ready: Called with the base URL once the server listens.
     """
     import uvicorn
@@ -51,9 +52,10 @@ async def serve(
     if worker:
         tasks.append(asyncio.create_task(state.feed.run_worker(concurrency=concurrency)))
     if otel:
-        from agentkit.server._otel import RunTracer
+        from agentkit.otel import OTelObserver
 
-        tasks.append(asyncio.create_task(RunTracer(kit).run()))
+        if not any(isinstance(o, OTelObserver) for o in kit.observers):
+            kit.observers.append(OTelObserver())
     serving = asyncio.create_task(server.serve())
     try:
         # uvicorn says it listens only through this flag.

@@ -6,7 +6,6 @@ client gets structures, not strings inside strings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -37,13 +36,13 @@ def decode(text: str | None) -> Any:
         return text
 
 
-def trace_id_of(run_id: str) -> str:
-    """The OpenTelemetry trace id of a run: 32 hex digits derived from its id.
+def trace_id_of(run: RunRecord) -> str | None:
+    """The run's OpenTelemetry trace id (32 hex digits), from its stored traceparent.
 
-    Derived, not random, so that the run's spans (`agentkit.server.trace_run`)
-    and the run's page name the same trace without a column to store it in.
+    Set when the run was started inside a span, or at its first execution by
+    `agentkit.otel.OTelObserver`; None for a run executed without one.
     """
-    return hashlib.sha256(run_id.encode()).hexdigest()[:32]
+    return None if run.traceparent is None else run.traceparent[3:35]
 
 
 def run_cost(kit: AgentKit, run_id: str) -> float:
@@ -64,7 +63,7 @@ def run_summary(kit: AgentKit, run: RunRecord) -> dict[str, Any]:
         "parent_run_id": run.parent_run_id,
         "executions": run.executions,
         "cost_usd": run_cost(kit, run.id),
-        "trace_id": trace_id_of(run.id),
+        "trace_id": trace_id_of(run),
     }
     return scrub_any(summary)  # type: ignore[no-any-return]  # scrub_any keeps the shape
 

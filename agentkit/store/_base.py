@@ -59,6 +59,14 @@ class Store(FlowStore, ABC):
         """The run with this id, or None."""
 
     @abstractmethod
+    def set_run_traceparent(self, run_id: str, traceparent: str) -> str | None:
+        """Give the run ``traceparent`` unless it has one; return the one it keeps.
+
+        The first writer wins, so every execution of a run joins one trace.
+        None when there is no such run.
+        """
+
+    @abstractmethod
     def list_runs(
         self,
         *,

@@ -47,6 +47,7 @@ runs = Table(
     Column("executions", Integer(), nullable=False),
     Column("priority", Integer(), nullable=False, server_default="0"),
     Column("slots", Integer(), nullable=False, server_default="0"),
+    Column("traceparent", String(55), nullable=True),
     UniqueConstraint("function_id", "idempotency_key", name="uq_runs_idempotency"),
     Index("ix_runs_parent", "parent_run_id"),
     Index("ix_runs_root", "root_run_id"),

@@ -13,3 +13,5 @@ MAX_KEY_LENGTH = 300
 MAX_NAME_LENGTH = 200
 # Worker ids, stored as the owner of a lease.
 MAX_WORKER_ID_LENGTH = 100
+# A W3C ``traceparent`` header (version 00): ``00-<32 hex>-<16 hex>-<2 hex>``.
+TRACEPARENT_LENGTH = 55

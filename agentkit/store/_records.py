@@ -52,6 +52,9 @@ class RunRecord:
     executions: int = 0
     priority: int = 0
     slots: int = 0
+    # W3C ``traceparent`` of the run's trace: the caller's span when the run was
+    # started inside one, else set at its first execution by an observer.
+    traceparent: str | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Engine, inspect, text
 from agentkit.errors import ConfigError
 
 #: The revision this code's tables are at (the newest in migrations/versions).
-HEAD = "0004"
+HEAD = "0005"
 #: Revisions in order; a database at any of these can be upgraded to `HEAD`.
-REVISIONS = ("0001", "0002", "0003", "0004")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 #: Where the version is kept.
 VERSION_TABLE = "agentkit_schema_version"
 #: A table every agentkit database has, versioned or not.

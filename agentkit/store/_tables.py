@@ -10,7 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
-from agentkit.store._limits import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_WORKER_ID_LENGTH
+from agentkit.store._limits import (
+    MAX_KEY_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_WORKER_ID_LENGTH,
+    TRACEPARENT_LENGTH,
+)
 from agentkit.store._rate_rules import MAX_HOLDER_LENGTH, MAX_RATE_NAME_LENGTH
 
 
@@ -48,6 +53,7 @@ class RunRow(SQLModel, table=True):
     # many concurrency slot keys (agentkit_run_slots) the run holds while it runs.
     priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     slots: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    traceparent: str | None = Field(default=None, max_length=TRACEPARENT_LENGTH)
 
 
 class StepRow(SQLModel, table=True):

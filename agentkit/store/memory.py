@@ -83,6 +83,15 @@ class InMemoryStore(InMemoryFlow, InMemoryThreads, InMemoryRates, Store):
             run = self._runs.get(run_id)
             return None if run is None else _copy(run)
 
+    def set_run_traceparent(self, run_id: str, traceparent: str) -> str | None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                return None
+            if run.traceparent is None:
+                run.traceparent = traceparent
+            return run.traceparent
+
     def list_runs(
         self,
         *,

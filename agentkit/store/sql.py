@@ -84,6 +84,7 @@ from agentkit.store._sql_core import (
 from agentkit.store._sql_flow import SQLFlow, claim_order, plain_runs
 from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
+from agentkit.store._sql_traces import SQLTraces
 from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sql_wakeups import SQLWakeups, notify_due
 from agentkit.store._sqlite_fast import SQLiteFastPath
@@ -92,7 +93,7 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
-class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLVectorSearch, Store):
+class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSearch, Store):
     """A `Store` on any SQLAlchemy URL; tested on SQLite and PostgreSQL.
 
     Args:

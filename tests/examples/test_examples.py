@@ -77,3 +77,18 @@ async def test_flow_control(capsys: pytest.CaptureFixture[str]) -> None:
         "guide v3 indexed\na1 packed\na2 packed\nb1 packed\ncancelled\n"
         "most at once per customer: {'ann': 1, 'bob': 1}\n"
     )
+
+
+async def test_otel_spans(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = await load("otel_spans").main()
+    assert lines == [
+        "run agent:support",
+        "  step support/infer",
+        "    chat scripted (input tokens: 120)",
+        "  step support/approve/refund",
+        "  run agent:support",
+        "    step support/tool/refund",
+        "    step support/infer#1",
+        "      chat scripted (input tokens: 120)",
+    ]
+    assert capsys.readouterr().out.endswith("8 spans, one trace stored on the run: True\n")

@@ -15,7 +15,7 @@ from agentkit.cli import app
 from agentkit.store import SQLStore
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema" / "agentkit-0.db"
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture

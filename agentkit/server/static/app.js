@@ -153,7 +153,7 @@
         h("span", { class: "mono" }, run.id),
         h("span", {}, "started " + age(run.created_at)),
         h("span", {}, "cost " + usd(run.cost_usd)),
-        h("span", { class: "mono", title: "OpenTelemetry trace id" }, "trace " + run.trace_id)),
+        run.trace_id ? h("span", { class: "mono", title: "OpenTelemetry trace id" }, "trace " + run.trace_id) : null),
       runActions(run),
       approvals(data.tokens),
       p.deltas && run.status !== "completed" ? h("div", { class: "panel" }, h("strong", {}, "Streaming"),
