@@ -111,7 +111,7 @@ def test_database_error_after_opening(runner: CliRunner, tmp_path: Path) -> None
         db.execute("CREATE TABLE agentkit_runs (id TEXT PRIMARY KEY)")
         # Stamped as this agentkit's revision, so that opening it succeeds.
         db.execute("CREATE TABLE agentkit_schema_version (version_num VARCHAR(32) PRIMARY KEY)")
-        db.execute("INSERT INTO agentkit_schema_version VALUES ('0004')")
+        db.execute("INSERT INTO agentkit_schema_version VALUES ('0005')")
         db.commit()
 
     result = runner.invoke(app, ["--database-url", f"sqlite:///{path}", "runs", "list"])
