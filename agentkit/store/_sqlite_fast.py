@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 from agentkit.store._group_commit import GroupCommitter, Work
 from agentkit.store._records import CompletionRecord, RunRecord, StepRecord, TokenRecord
+from agentkit.store._sqlite_fast_tokens import SQLiteTokenPath
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ class _Compiled:
         return tuple(bound[name] for name in self._order)
 
 
-class SQLiteFastPath:
+class SQLiteFastPath(SQLiteTokenPath):
     """Hot statements of one SQLite file, each in its own short write transaction."""
 
     def __init__(
@@ -143,6 +144,7 @@ class SQLiteFastPath:
         self._local = threading.local()
         self._opened: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._init_token_path(engine, runs, steps, tokens)
 
     def _connection(self) -> sqlite3.Connection:
         held: _Connection | None = getattr(self._local, "conn", None)

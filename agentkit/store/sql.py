@@ -262,6 +262,8 @@ class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
         return [(run, True) for run in runs]
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        if self._hot is not None:
+            return self._hot.get_run(run_id)
         with self._read() as conn:
             row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
         return None if row is None else _run(row)
@@ -697,6 +699,8 @@ class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
     @_retry_conflicts
     def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
         payload = scrub_text(payload) or payload
+        if self._hot is not None:
+            return self._hot.complete_token(token, payload, now)
         by_value = select(_tokens).where(_tokens.c.token == token)
         with self._write() as conn:
             row = conn.execute(by_value).first()
