@@ -252,7 +252,7 @@ class Steps:
             record.status = "failed"
             record.error = failure_json(exc)
             record.attempts, record.ended_at = attempts, ex.clock.now()
-            stored = ex.store.append_step(record)
+            stored = await ex.store.append_step_async(record)
             ex.journal.record(stored)
             if stored.status == "failed":
                 raise ex.step_failed(stored) from exc
@@ -261,7 +261,7 @@ class Steps:
         # once, journal nothing, so that fixed code can run the step again.
         record.output, _ = round_trip(adapter, value, f"step {key!r}")
         record.attempts, record.ended_at = attempts, ex.clock.now()
-        stored = ex.store.append_step(record)
+        stored = await ex.store.append_step_async(record)
         ex.journal.record(stored)
         return stored
 
@@ -316,7 +316,7 @@ class Steps:
             if child is not None:
                 entry = ex.store.start_child(child, wait)
             else:
-                entry = ex.store.append_step(wait, token)
+                entry = await ex.store.append_step_async(wait, token)
             ex.journal.record(entry)
             ex.kit._notify()
         if suspend:

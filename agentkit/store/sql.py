@@ -83,7 +83,7 @@ from agentkit.store._sql_core import (
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sql_wakeups import SQLWakeups, notify_due
-from agentkit.store._sqlite_fast import SQLiteFastPath
+from agentkit.store._sqlite_fast import SQLiteFastPath, step_conflicted
 from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
@@ -564,6 +564,18 @@ class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
             if existing is None:
                 raise
             return existing
+
+    async def append_step_async(
+        self, step: StepRecord, token: TokenRecord | None = None
+    ) -> StepRecord:
+        if self._hot is None:
+            return self.append_step(step, token)
+        written = self._hot.submit_step(_row(step), None if token is None else _row(token))
+        if not await step_conflicted(written):
+            return step
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
 
     @_retry_conflicts
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
