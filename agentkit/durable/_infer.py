@@ -225,14 +225,14 @@ async def infer(
             ex.live_step_ended()
     if entry.status == "failed":
         raise ex.step_failed(entry)
-    reference = json.loads(entry.output or "{}")
-    if completion is None or completion.id != reference["completion_id"]:
+    if completion is None:  # replayed, or journaled first by another worker
+        reference = json.loads(entry.output or "{}")
         completion = ex.store.get_completion(reference["completion_id"])
-    if completion is None:
-        raise UsageError(
-            f"step {key!r} references completion {reference['completion_id']!r}, "
-            "which the store does not have"
-        )
+        if completion is None:
+            raise UsageError(
+                f"step {key!r} references completion {reference['completion_id']!r}, "
+                "which the store does not have"
+            )
     return model.parse_recorded(stored_exchange(completion))
 
 
@@ -244,7 +244,11 @@ async def _live(
     request: Any,
     stream: Callable[[Any], Any] | None,
 ) -> tuple[StepRecord, CompletionRecord | None]:
-    """Make the call; journal the outcome. Returns the entry and the completion it names."""
+    """Make the call; journal the outcome.
+
+    Returns the journal entry, and the completion it names when that is the
+    one this call wrote (None when another worker journaled the step first).
+    """
     seq = ex.journal.allocate_seq()
     record = StepRecord(
         run_id=ex.run.id,
@@ -264,7 +268,7 @@ async def _live(
         if earlier:  # paid for by a process that died before journaling: use it
             record.output = _reference(earlier[-1], attempts=0)
             record.attempts, record.ended_at = 0, ex.clock.now()
-            return _journal(ex, record), earlier[-1]
+            return _named(_journal(ex, record), record, earlier[-1])
 
     stored: dict[int, CompletionRecord] = {}
     # The latest successful attempt is held back to be written in one
@@ -316,9 +320,16 @@ async def _live(
         held.clear()
         journaled = await ex.store.append_completion_step_async(completion, record)
         ex.journal.record(journaled)
-        return journaled, completion
+        return _named(journaled, record, completion)
     flush()
-    return _journal(ex, record), completion
+    return _named(_journal(ex, record), record, completion)
+
+
+def _named(
+    journaled: StepRecord, written: StepRecord, completion: CompletionRecord
+) -> tuple[StepRecord, CompletionRecord | None]:
+    """The entry, and ``completion`` only if the entry is the one that names it."""
+    return journaled, completion if journaled.output == written.output else None
 
 
 def _journal(ex: Execution, record: StepRecord) -> StepRecord:

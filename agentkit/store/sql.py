@@ -87,6 +87,10 @@ from agentkit.store._sqlite_fast import SQLiteFastPath, step_conflicted
 from agentkit.store._tables import RunRow
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
+# A claim returns its runs in the record's field order: rows become records
+# positionally, without a mapping per row (thousands of runs per claim).
+_RUN_COLUMNS = [_runs.c[field.name] for field in dataclasses.fields(RunRecord)]
+
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
 
@@ -356,10 +360,10 @@ class SQLStore(SQLWakeups, SQLThreads, SQLVectorSearch, Store):
                 executions=_runs.c.executions + 1,
                 updated_at=now,
             )
-            .returning(*_runs.c)
+            .returning(*_RUN_COLUMNS)
         )
         with self._write() as conn:
-            runs = [_run(row) for row in conn.execute(claim)]
+            runs = [RunRecord(*row) for row in conn.execute(claim)]
         runs.sort(key=lambda run: (run.created_at, run.id))
         return runs
 
