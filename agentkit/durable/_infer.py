@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from agentkit.durable import _json as fast_json
 from agentkit.durable._execution_state import Execution
 from agentkit.durable._ids import new_id
 from agentkit.durable._serde import fingerprint
@@ -154,15 +155,15 @@ def _record(attempt: RecordedAttempt, ex: Execution, key: str, fp: str) -> Compl
         provider=attempt.provider,
         model=attempt.model,
         created_at=ex.clock.now(),
-        request=None if exchange is None else json.dumps(exchange.request_body),
+        request=None if exchange is None else fast_json.dumps(exchange.request_body),
         response=None
         if exchange is None or exchange.response_body is None
-        else json.dumps(exchange.response_body),
+        else fast_json.dumps(exchange.response_body),
         stream_events=None
         if exchange is None or exchange.stream_events is None
-        else json.dumps(exchange.stream_events),
+        else fast_json.dumps(exchange.stream_events),
         status_code=None if exchange is None else exchange.status_code,
-        headers=None if exchange is None else json.dumps(exchange.headers),
+        headers=None if exchange is None else fast_json.dumps(exchange.headers),
         error=None if attempt.error is None else json.dumps(attempt.error, default=str),
         latency_ms=attempt.latency_ms,
         waited_s=attempt.waited_s,
@@ -178,13 +179,13 @@ def stored_exchange(completion: CompletionRecord) -> StoredExchange:
     return StoredExchange(
         provider=completion.provider,
         model=completion.model,
-        request_body=json.loads(completion.request or "{}"),
-        response_body=None if completion.response is None else json.loads(completion.response),
+        request_body=fast_json.loads(completion.request or "{}"),
+        response_body=None if completion.response is None else fast_json.loads(completion.response),
         stream_events=None
         if completion.stream_events is None
-        else json.loads(completion.stream_events),
+        else fast_json.loads(completion.stream_events),
         status_code=completion.status_code,
-        headers=json.loads(completion.headers or "{}"),
+        headers=fast_json.loads(completion.headers or "{}"),
         latency_ms=completion.latency_ms,
     )
 
