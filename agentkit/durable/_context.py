@@ -68,6 +68,21 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, Exception) and not isinstance(exc, _NEVER_RETRIED)
 
 
+#: Executions in flight in this process from which a step's write joins the
+#: database thread's group commit (`Store.append_step_async`). Below it the
+#: write is made at once: for a lone run, handing it to the thread and back
+#: cost 3x a step (bench/step_overhead.py); for many runs, the group wins.
+GROUP_WRITES_FROM = 16
+
+
+async def _append_step(
+    ex: Execution, step: StepRecord, token: TokenRecord | None = None
+) -> StepRecord:
+    if len(ex.kit._executors) >= GROUP_WRITES_FROM:
+        return await ex.store.append_step_async(step, token)
+    return ex.store.append_step(step, token)
+
+
 class Token(BaseModel):
     """A human-in-the-loop token created by `Steps.create_token`.
 
@@ -266,7 +281,7 @@ class Steps:
             record.status = "failed"
             record.error = failure_json(exc)
             record.attempts, record.ended_at = attempts, ex.clock.now()
-            stored = ex.store.append_step(record)
+            stored = await _append_step(ex, record)
             ex.journal.record(stored)
             if ex.observers:
                 ex.step_ended(key, stored)
@@ -277,7 +292,7 @@ class Steps:
         # once, journal nothing, so that fixed code can run the step again.
         record.output, _ = round_trip(adapter, value, f"step {key!r}")
         record.attempts, record.ended_at = attempts, ex.clock.now()
-        stored = ex.store.append_step(record)
+        stored = await _append_step(ex, record)
         ex.journal.record(stored)
         if ex.observers:
             ex.step_ended(key, stored)
@@ -336,7 +351,7 @@ class Steps:
             if child is not None:
                 entry = ex.store.start_child(child, wait)
             else:
-                entry = ex.store.append_step(wait, token)
+                entry = await _append_step(ex, wait, token)
             ex.journal.record(entry)
             if ex.observers:
                 ex.step_ended(key, entry)

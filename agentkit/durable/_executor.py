@@ -241,6 +241,9 @@ class Executor:
             if token in worker.announced:
                 return
             worker.announced.add(token)
+        announce = worker is not None and worker.announce_waits
+        if not announce and not logger.isEnabledFor(logging.INFO):
+            return  # nobody would read it: spare the token's read (one per parked run)
         record = self.kit.store.get_token(token)
         about = f" ({record.description})" if record is not None and record.description else ""
         message = (

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from agentkit.durable import _json as fast_json
 from agentkit.durable._execution_state import Execution
 from agentkit.durable._ids import new_id
 from agentkit.durable._observers import notify
@@ -155,15 +156,15 @@ def _record(attempt: RecordedAttempt, ex: Execution, key: str, fp: str) -> Compl
         provider=attempt.provider,
         model=attempt.model,
         created_at=ex.clock.now(),
-        request=None if exchange is None else json.dumps(exchange.request_body),
+        request=None if exchange is None else fast_json.dumps(exchange.request_body),
         response=None
         if exchange is None or exchange.response_body is None
-        else json.dumps(exchange.response_body),
+        else fast_json.dumps(exchange.response_body),
         stream_events=None
         if exchange is None or exchange.stream_events is None
-        else json.dumps(exchange.stream_events),
+        else fast_json.dumps(exchange.stream_events),
         status_code=None if exchange is None else exchange.status_code,
-        headers=None if exchange is None else json.dumps(exchange.headers),
+        headers=None if exchange is None else fast_json.dumps(exchange.headers),
         error=None if attempt.error is None else json.dumps(attempt.error, default=str),
         latency_ms=attempt.latency_ms,
         waited_s=attempt.waited_s,
@@ -179,13 +180,13 @@ def stored_exchange(completion: CompletionRecord) -> StoredExchange:
     return StoredExchange(
         provider=completion.provider,
         model=completion.model,
-        request_body=json.loads(completion.request or "{}"),
-        response_body=None if completion.response is None else json.loads(completion.response),
+        request_body=fast_json.loads(completion.request or "{}"),
+        response_body=None if completion.response is None else fast_json.loads(completion.response),
         stream_events=None
         if completion.stream_events is None
-        else json.loads(completion.stream_events),
+        else fast_json.loads(completion.stream_events),
         status_code=completion.status_code,
-        headers=json.loads(completion.headers or "{}"),
+        headers=fast_json.loads(completion.headers or "{}"),
         latency_ms=completion.latency_ms,
     )
 
@@ -234,14 +235,14 @@ async def infer(
             ex.live_step_ended()
     if entry.status == "failed":
         raise ex.step_failed(entry)
-    reference = json.loads(entry.output or "{}")
-    if completion is None or completion.id != reference["completion_id"]:
+    if completion is None:  # replayed, or journaled first by another worker
+        reference = json.loads(entry.output or "{}")
         completion = ex.store.get_completion(reference["completion_id"])
-    if completion is None:
-        raise UsageError(
-            f"step {key!r} references completion {reference['completion_id']!r}, "
-            "which the store does not have"
-        )
+        if completion is None:
+            raise UsageError(
+                f"step {key!r} references completion {reference['completion_id']!r}, "
+                "which the store does not have"
+            )
     return model.parse_recorded(stored_exchange(completion))
 
 
@@ -253,7 +254,11 @@ async def _live(
     request: Any,
     stream: Callable[[Any], Any] | None,
 ) -> tuple[StepRecord, CompletionRecord | None]:
-    """Make the call; journal the outcome. Returns the entry and the completion it names."""
+    """Make the call; journal the outcome.
+
+    Returns the journal entry, and the completion it names when that is the
+    one this call wrote (None when another worker journaled the step first).
+    """
     seq = ex.journal.allocate_seq()
     record = StepRecord(
         run_id=ex.run.id,
@@ -273,7 +278,7 @@ async def _live(
         if earlier:  # paid for by a process that died before journaling: use it
             record.output = _reference(earlier[-1], attempts=0)
             record.attempts, record.ended_at = 0, ex.clock.now()
-            return _journal(ex, record), earlier[-1]
+            return _named(_journal(ex, record), record, earlier[-1])
 
     stored: dict[int, CompletionRecord] = {}
     # The latest successful attempt is held back to be written in one
@@ -333,9 +338,16 @@ async def _live(
         if ex.observers:
             notify(ex.observers, "completion_stored", completion)
             ex.step_ended(key, journaled)
-        return journaled, completion
+        return _named(journaled, record, completion)
     flush()
-    return _journal(ex, record), completion
+    return _named(_journal(ex, record), record, completion)
+
+
+def _named(
+    journaled: StepRecord, written: StepRecord, completion: CompletionRecord
+) -> tuple[StepRecord, CompletionRecord | None]:
+    """The entry, and ``completion`` only if the entry is the one that names it."""
+    return journaled, completion if journaled.output == written.output else None
 
 
 def _journal(ex: Execution, record: StepRecord) -> StepRecord:

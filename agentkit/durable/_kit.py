@@ -572,7 +572,20 @@ class AgentKit:
         if record is None:
             raise TokenNotFound(token)
         now = self.clock.now()
-        check_token_completable(record, self.store.get_run(record.run_id), now)
+        try:
+            payload = self._token_payload(record, data)
+        except (StepSerializationError, TokenPayloadInvalid):
+            # The token's own state is the error to report first. Checked here
+            # only on this path: the store checks it again in its transaction.
+            check_token_completable(record, self.store.get_run(record.run_id), now)
+            raise
+        completed = self.store.complete_token(token, payload, now)
+        self._notify()
+        return completed
+
+    @staticmethod
+    def _token_payload(record: TokenRecord, data: Any) -> str:
+        """``data`` as the token's JSON payload, checked against its schema."""
         try:
             payload = pydantic_core.to_json(data).decode()
         except pydantic_core.PydanticSerializationError as exc:
@@ -595,9 +608,7 @@ class AgentKit:
                     f"schema: {summary}",
                     details,
                 )
-        completed = self.store.complete_token(token, payload, now)
-        self._notify()
-        return completed
+        return payload
 
     def list_tokens(
         self, *, status: TokenStatus | None = None, run_id: str | None = None, limit: int = 100

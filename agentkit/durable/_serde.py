@@ -83,12 +83,16 @@ def adapter_for(annotation: Any, owner: str) -> TypeAdapter[Any]:
         ) from exc
 
 
-_RETURN_TYPES: dict[Any, Any] = {}
+# Weakly keyed: a step's lambda or closure is new on every run, and a strong
+# cache kept each one (and what it closes over) alive for the process's life.
+_RETURN_TYPES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def return_annotation(fn: Callable[..., Any]) -> Any:
     """The declared return type of ``fn`` (awaited type for coroutines), or Any."""
     cache_key = getattr(fn, "__func__", fn)
+    if inspect.isfunction(cache_key) and "return" not in cache_key.__annotations__:
+        return Any  # what get_type_hints would say, without its cost (lambdas)
     try:
         return _RETURN_TYPES[cache_key]
     except (KeyError, TypeError):

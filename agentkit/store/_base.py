@@ -208,6 +208,17 @@ class Store(FlowStore, ABC):
         stored entry wins and is returned: recording is exactly-once.
         """
 
+    async def append_step_async(
+        self, step: StepRecord, token: TokenRecord | None = None
+    ) -> StepRecord:
+        """`append_step`, awaited: how a live step journals its outcome.
+
+        A store may do it off the event loop, committed in one transaction with
+        other callers' writes (the SQLite file store does); it returns once the
+        write is committed. This default writes at once, on the loop.
+        """
+        return self.append_step(step, token)
+
     @abstractmethod
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         """Create a child run and journal the parent's ``invoke`` wait, atomically.

@@ -10,6 +10,8 @@ which on SQLite costs more than the statement itself.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import sqlite3
 import threading
@@ -23,6 +25,7 @@ from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 from agentkit.store._group_commit import GroupCommitter, Work
 from agentkit.store._records import CompletionRecord, RunRecord, StepRecord, TokenRecord
+from agentkit.store._sqlite_fast_tokens import SQLiteTokenPath
 
 T = TypeVar("T")
 
@@ -61,7 +64,7 @@ class _Compiled:
         return tuple(bound[name] for name in self._order)
 
 
-class SQLiteFastPath:
+class SQLiteFastPath(SQLiteTokenPath):
     """Hot statements of one SQLite file, each in its own short write transaction."""
 
     def __init__(
@@ -143,6 +146,7 @@ class SQLiteFastPath:
         self._local = threading.local()
         self._opened: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._lock = threading.Lock()
+        self._init_token_path(engine, runs, steps, tokens)
 
     def _connection(self) -> sqlite3.Connection:
         held: _Connection | None = getattr(self._local, "conn", None)
@@ -188,6 +192,20 @@ class SQLiteFastPath:
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def submit_step(self, step: dict[str, Any], token: dict[str, Any] | None) -> Future[None]:
+        """Insert a step (and its token) on the group-commit thread.
+
+        The future fails with `sqlite3.IntegrityError` on a step key conflict.
+        """
+        insert_step, insert_token = self._insert_step, self._insert_token
+
+        def work(cursor: Any) -> None:
+            cursor.execute(insert_step.sql, insert_step.params(step))
+            if token is not None:
+                cursor.execute(insert_token.sql, insert_token.params(token))
+
+        return self.group.submit(work)
 
     def suspend_run(
         self, run_id: str, owner: str, wake_at: float | None, wake_seq: int, now: float
@@ -282,6 +300,24 @@ class SQLiteFastPath:
                 held.conn.close()
             self._opened.clear()
         self._local = threading.local()
+
+
+async def step_conflicted(written: Future[None]) -> bool:
+    """Await a step write of the group-commit thread; True if its key was already journaled.
+
+    A caller cancelled meanwhile lets the write land first: a run handed back
+    at shutdown is then never claimed by another worker before its last step
+    is stored (which would run that step again).
+    """
+    try:
+        await asyncio.shield(asyncio.wrap_future(written))
+    except sqlite3.IntegrityError:
+        return True
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            written.result()  # committed within one group; the loop waits that long
+        raise
+    return False
 
 
 def open_connection(database: str) -> sqlite3.Connection:

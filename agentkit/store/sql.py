@@ -87,8 +87,12 @@ from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_traces import SQLTraces
 from agentkit.store._sql_vectors import SQLVectorSearch
 from agentkit.store._sql_wakeups import SQLWakeups, notify_due
-from agentkit.store._sqlite_fast import SQLiteFastPath
+from agentkit.store._sqlite_fast import SQLiteFastPath, step_conflicted
 from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
+
+# A claim returns its runs in the record's field order: rows become records
+# positionally, without a mapping per row (thousands of runs per claim).
+_RUN_COLUMNS = [_runs.c[field.name] for field in dataclasses.fields(RunRecord)]
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
@@ -265,6 +269,8 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
         return [(run, True) for run in runs]
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        if self._hot is not None:
+            return self._hot.get_run(run_id)
         with self._read() as conn:
             row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
         return None if row is None else _run(row)
@@ -382,10 +388,10 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
                 executions=_runs.c.executions + 1,
                 updated_at=now,
             )
-            .returning(*_runs.c)
+            .returning(*_RUN_COLUMNS)
         )
         with self._write() as conn:
-            return [_run(row) for row in conn.execute(claim)]
+            return [RunRecord(*row) for row in conn.execute(claim)]
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
@@ -595,6 +601,18 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
                 raise
             return existing
 
+    async def append_step_async(
+        self, step: StepRecord, token: TokenRecord | None = None
+    ) -> StepRecord:
+        if self._hot is None:
+            return self.append_step(step, token)
+        written = self._hot.submit_step(_row(step), None if token is None else _row(token))
+        if not await step_conflicted(written):
+            return step
+        existing = self._get_step(step.run_id, step.key)
+        assert existing is not None, "a unique-key conflict implies a stored step"
+        return existing
+
     @_retry_conflicts
     def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
         try:
@@ -729,6 +747,8 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
     @_retry_conflicts
     def complete_token(self, token: str, payload: str, now: float) -> TokenRecord:
         payload = scrub_text(payload) or payload
+        if self._hot is not None:
+            return self._hot.complete_token(token, payload, now)
         by_value = select(_tokens).where(_tokens.c.token == token)
         with self._write() as conn:
             row = conn.execute(by_value).first()
