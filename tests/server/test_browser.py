@@ -125,6 +125,10 @@ def test_approve_in_the_ui_and_see_the_run_complete_live(dev_url: str) -> None:
             page.locator("#fork-result").fill('"refused by the test"')
             page.get_by_role("button", name="Fork with this result").click()
             expect(page).not_to_have_url(re.compile(original))
+            # Wait for the forked run's page itself: until it is drawn, a click
+            # would land on the original run's timeline.
+            forked = page.url.split("#/runs/")[1].split("/")[0]
+            expect(page.locator(".meta .mono").first).to_have_text(forked)
             expect(page.locator("h1 .badge")).to_have_text("completed")
             page.locator(".timeline .step").filter(has_text="support/tool/refund").click()
             expect(page.locator("#step-output")).to_have_text('"refused by the test"')
