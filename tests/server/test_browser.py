@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CHROMIUM_SKIP_REASON
+from tests.server._process import agentkit_server
 
 CHROMIUM = shutil.which("chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -29,31 +28,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_SKIP_REASON)
 @pytest.fixture
 def dev_url(tmp_path: Path) -> Iterator[str]:
     """``agentkit dev`` on a free port, in a subprocess; yields its URL."""
-    database = f"sqlite:///{tmp_path / 'ui.db'}"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("AGENTKIT_API_KEY", None)
-    command = [sys.executable, "-m", "agentkit", "--database-url", database, "dev"]
-    log = tmp_path / "dev.log"
-    with (
-        log.open("w") as stderr,
-        subprocess.Popen(
-            [*command, "--app", "tests.server.browser_app:kit", "--port", "0"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        ) as process,
-    ):
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            found = re.search(r"http://127\.0\.0\.1:\d+", line)
-            assert found is not None, f"agentkit dev printed {line!r}; log: {log.read_text()}"
-            yield found.group(0)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with agentkit_server(tmp_path, "dev", app="tests.server.browser_app:kit") as (url, _):
+        yield url
 
 
 def screenshots() -> Path:

@@ -3,47 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.server._process import agentkit_server
+
 KEY = "serve-test-key-0123456789"
 
 
 @pytest.fixture
 def serve_url(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "AGENTKIT_API_KEY": KEY}
-    database = f"sqlite:///{tmp_path / 'serve.db'}"
-    command = [sys.executable, "-m", "agentkit", "--database-url", database, "serve"]
-    log = tmp_path / "serve.log"
-    with (
-        log.open("w") as stderr,
-        subprocess.Popen(
-            [*command, "--app", "tests.server.browser_app:kit", "--port", "0"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        ) as process,
-    ):
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            assert "agentkit API and UI for tests.server.browser_app:kit" in line, log.read_text()
-            found = re.search(r"http://127\.0\.0\.1:\d+", line)
-            assert found is not None, line
-            yield found.group(0)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    app = "tests.server.browser_app:kit"
+    env = {"AGENTKIT_API_KEY": KEY}
+    with agentkit_server(tmp_path, "serve", app=app, env=env) as (url, line):
+        assert f"agentkit API and UI for {app}" in line
+        yield url
 
 
 def test_serve_reads_and_needs_the_key_to_start(serve_url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from agentkit import AgentKit
 from agentkit.otel import OTelObserver
+from tests.server._process import agentkit_server
 from tests.server.conftest import AUTH
 from tests.server.test_api import start_waiting
 
@@ -47,47 +47,24 @@ async def test_the_run_page_names_the_trace_its_spans_are_in(
 
 def test_dev_with_otel_makes_spans_on_the_global_provider(tmp_path: Path) -> None:
     spans_file = tmp_path / "spans.jsonl"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "AGENTKIT_API_KEY": KEY,
-        "AGENTKIT_TEST_SPANS": str(spans_file),
-    }
-    database = f"sqlite:///{tmp_path / 'dev.db'}"
-    command = [sys.executable, "-m", "agentkit", "--database-url", database, "dev", "--otel"]
-    log = tmp_path / "dev.log"
+    env = {"AGENTKIT_API_KEY": KEY, "AGENTKIT_TEST_SPANS": str(spans_file)}
+    app = "tests.server.otel_app:kit"
     with (
-        log.open("w") as stderr,
-        subprocess.Popen(
-            [*command, "--app", "tests.server.otel_app:kit", "--port", "0"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        ) as process,
+        agentkit_server(tmp_path, "dev", "--otel", app=app, env=env) as (url, _),
+        httpx.Client(base_url=url, headers=AUTH_DEV) as api,
     ):
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            found = re.search(r"http://127\.0\.0\.1:\d+", line)
-            assert found is not None, f"agentkit dev printed {line!r}; log: {log.read_text()}"
-            with httpx.Client(base_url=found.group(0), headers=AUTH_DEV) as api:
-                started = api.post(
-                    "/api/runs",
-                    json={"function": "agent:support", "input": {"input": "Refund A-17"}},
-                )
-                run_id = started.json()["id"]
-                run: dict[str, Any] = {}
-                for _ in range(600):  # until the worker parks it on the approval
-                    run = api.get(f"/api/runs/{run_id}").json()["run"]
-                    if run["status"] == "waiting" and spans_file.exists():
-                        break
-                    time.sleep(0.05)
-                assert run["status"] == "waiting", log.read_text()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        started = api.post(
+            "/api/runs",
+            json={"function": "agent:support", "input": {"input": "Refund A-17"}},
+        )
+        run_id = started.json()["id"]
+        run: dict[str, Any] = {}
+        for _ in range(600):  # until the worker parks it on the approval
+            run = api.get(f"/api/runs/{run_id}").json()["run"]
+            if run["status"] == "waiting" and spans_file.exists():
+                break
+            time.sleep(0.05)
+        assert run["status"] == "waiting", (tmp_path / "server.log").read_text()
     spans = [json.loads(line) for line in spans_file.read_text().splitlines()]
     ours = [s for s in spans if s["attributes"].get("agentkit.run.id") == run_id]
     assert {s["name"] for s in ours} >= {"run agent:support", "step support/infer", "chat scripted"}
