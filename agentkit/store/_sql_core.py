@@ -103,6 +103,17 @@ def _retry_conflicts(method: Callable[P, R]) -> Callable[P, R]:
     return retrying
 
 
+def _same_key_run(conn: Connection, run: RunRecord) -> RunRecord:
+    """The stored run a start with ``run``'s idempotency key ran into."""
+    row = conn.execute(
+        select(_runs).where(
+            _runs.c.function_id == run.function_id,
+            _runs.c.idempotency_key == run.idempotency_key,
+        )
+    ).one()
+    return _run(row)
+
+
 def _lock_run(conn: Connection, run_id: str) -> Any:
     """Read a run and lock its row until the transaction ends (None if there is none).
 

@@ -34,6 +34,7 @@ from agentkit.store._sql_core import (
     _row,
     _run,
     _runs,
+    _same_key_run,
     _slots,
 )
 from agentkit.store._sql_wakeups import notify_due
@@ -106,13 +107,7 @@ class SQLFlow(FlowStore):
             if run.idempotency_key is None:
                 raise
         with self._read() as conn:
-            row = conn.execute(
-                select(_runs).where(
-                    _runs.c.function_id == run.function_id,
-                    _runs.c.idempotency_key == run.idempotency_key,
-                )
-            ).one()
-        return _run(row), False
+            return _same_key_run(conn, run), False
 
     @_retry_conflicts
     def _create_flow_run(self, run: RunRecord, plan: flow.FlowPlan) -> tuple[RunRecord, bool]:

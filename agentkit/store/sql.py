@@ -75,6 +75,7 @@ from agentkit.store._sql_core import (
     _row,
     _run,
     _runs,
+    _same_key_run,
     _step,
     _steps,
     _token,
@@ -248,13 +249,7 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
             if run.idempotency_key is None:
                 raise
         with self._read() as conn:
-            row = conn.execute(
-                select(_runs).where(
-                    _runs.c.function_id == run.function_id,
-                    _runs.c.idempotency_key == run.idempotency_key,
-                )
-            ).one()
-        return _run(row), False
+            return _same_key_run(conn, run), False
 
     def create_runs(self, runs: list[RunRecord]) -> list[tuple[RunRecord, bool]]:
         if any(run.idempotency_key is not None for run in runs):
