@@ -53,6 +53,24 @@ def test_every_package_sits_at_its_dotted_path() -> None:
     assert misplaced == []
 
 
+def test_every_package_in_the_tree_is_installed() -> None:
+    # A package left out of the list imports from the source tree but is missing
+    # from a strict editable install (and from a wheel).
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    in_tree = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "agentkit").glob("**/__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    for name in ("tools", "memory"):  # symlinks to the top-level folders, not followed by glob
+        in_tree |= {
+            ".".join(("agentkit", *init.parent.relative_to(REPO).parts))
+            for init in (REPO / name).glob("**/__init__.py")
+            if "__pycache__" not in init.parts
+        }
+    assert sorted(in_tree - listed) == []
+
+
 def test_tools_and_memory_are_the_top_level_folders() -> None:
     for name in ("tools", "memory"):
         module = importlib.import_module(f"agentkit.{name}")
