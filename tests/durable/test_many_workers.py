@@ -34,7 +34,15 @@ def _completed(store: Store, runs: int) -> int:
     return len(store.list_runs(status="completed", function_id="agent", limit=runs))
 
 
-def _campaign(tmp_path: Path, runs: int, kill_every: float, seed: int) -> None:
+def _busy_pids(store: Store) -> set[int]:
+    """The worker processes holding a lease on a running run (worker ids are host:pid:suffix)."""
+    running = store.list_runs(function_id="agent", status="running", limit=10_000)
+    return {int(run.lease_owner.split(":")[1]) for run in running if run.lease_owner}
+
+
+def _campaign(
+    tmp_path: Path, runs: int, kill_every: float, seed: int, step_seconds: float = 0.005
+) -> None:
     store = make_store("postgres", tmp_path)  # skips without AGENTKIT_TEST_POSTGRES_URL
     assert POSTGRES_URL is not None
     ledger = tmp_path / "ledger.txt"
@@ -43,6 +51,7 @@ def _campaign(tmp_path: Path, runs: int, kill_every: float, seed: int) -> None:
         "WORKERS_LEDGER": str(ledger),
         "WORKERS_LEASE_TTL": "1.0",
         "WORKERS_CONCURRENCY": "20",  # every worker busy, so that every kill cuts runs short
+        "WORKERS_STEP_SECONDS": str(step_seconds),
     }
     rng = random.Random(seed)
     workers: list[_Child] = []
@@ -64,7 +73,10 @@ def _campaign(tmp_path: Path, runs: int, kill_every: float, seed: int) -> None:
             time.sleep(kill_every * rng.uniform(0.5, 1.5))
             if _completed(store, runs) == runs:
                 break
-            index = rng.randrange(WORKERS)
+            # A worker that holds running runs, so that the kill cuts them short
+            # (a fast machine may leave some workers idle near the end).
+            busy = [i for i, w in enumerate(workers) if w.pid in _busy_pids(store)]
+            index = rng.choice(busy) if busy else rng.randrange(WORKERS)
             victim = workers[index]
             assert victim.kill(), f"worker {victim.pid} died by itself: {victim.stderr()}"
             killed.append(victim.pid)
@@ -102,7 +114,8 @@ def _campaign(tmp_path: Path, runs: int, kill_every: float, seed: int) -> None:
 
 
 def test_four_workers_one_killed_every_second_lose_nothing(tmp_path: Path) -> None:
-    _campaign(tmp_path, runs=200, kill_every=1.0, seed=15)
+    # Steps of 50 ms: the 200 runs last several kills even on a fast machine.
+    _campaign(tmp_path, runs=200, kill_every=1.0, seed=15, step_seconds=0.05)
 
 
 @pytest.mark.slow
