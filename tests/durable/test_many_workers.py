@@ -114,8 +114,9 @@ def _campaign(
 
 
 def test_four_workers_one_killed_every_second_lose_nothing(tmp_path: Path) -> None:
-    # Steps of 50 ms: the 200 runs last several kills even on a fast machine.
-    _campaign(tmp_path, runs=200, kill_every=1.0, seed=15, step_seconds=0.05)
+    # Steps of 0.3 s: each run lasts about a second, so the 200 runs (80 at a time)
+    # outlast several kills even on a fast machine.
+    _campaign(tmp_path, runs=200, kill_every=1.0, seed=15, step_seconds=0.3)
 
 
 @pytest.mark.slow
