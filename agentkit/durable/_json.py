@@ -15,19 +15,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a core dependency; kept optional for vendored installs
-    orjson = None  # type: ignore[assignment]
+_orjson: Any = None  # the module, imported by the first call: not on `import agentkit`
 
-_OPTIONS = 0 if orjson is None else orjson.OPT_NON_STR_KEYS
+
+def _fast() -> Any:
+    """orjson, or False when it is not installed (kept optional for vendored installs)."""
+    global _orjson
+    if _orjson is None:
+        try:
+            import orjson
+        except ImportError:  # pragma: no cover - a core dependency
+            _orjson = False
+        else:
+            _orjson = orjson
+    return _orjson
 
 
 def dumps(value: Any) -> str:
     """``value`` as JSON text."""
-    if orjson is not None:
+    orjson = _fast()
+    if orjson:
         try:
-            return orjson.dumps(value, option=_OPTIONS).decode()
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:  # orjson.JSONEncodeError: e.g. an int beyond 64 bits
             pass
     return json.dumps(value)
@@ -35,7 +44,8 @@ def dumps(value: Any) -> str:
 
 def loads(text: str) -> Any:
     """The value of JSON ``text``."""
-    if orjson is not None:
+    orjson = _fast()
+    if orjson:
         try:
             return orjson.loads(text)
         except ValueError:  # orjson.JSONDecodeError: e.g. NaN, which json.dumps writes
