@@ -36,7 +36,8 @@ def dumps(value: Any) -> str:
     orjson = _fast()
     if orjson:
         try:
-            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+            text: str = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+            return text
         except TypeError:  # orjson.JSONEncodeError: e.g. an int beyond 64 bits
             pass
     return json.dumps(value)

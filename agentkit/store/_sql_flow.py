@@ -1,11 +1,12 @@
 """Flow control in the SQL store: planned starts, the concurrency-keyed claim, cron ticks.
 
-The worker's batch claim (`SQLStore.claim_due_runs`) takes runs without slot
-keys in its one statement (`plain_runs`) and then calls `SQLFlow.claim_slotted`
-for the others. Slotted claims take one transaction each that first takes a
-lock all of them share (SQLite: the write lock of ``BEGIN IMMEDIATE``;
-PostgreSQL: a transaction-scoped advisory lock), then counts the runs executing
-per slot key, so two workers can never both take the last slot of a key.
+The worker's batch claim (`SQLFlow.claim_due_runs`) takes runs with slot keys
+first (`claim_slotted`), then the others in one statement (`_claim_plain`,
+filtered by `plain_runs`), and orders the batch by priority. Slotted claims
+take one transaction each that first takes a lock all of them share (SQLite:
+the write lock of ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped
+advisory lock), then counts the runs executing per slot key, so two workers
+can never both take the last slot of a key.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from agentkit.store._sql_core import (
     _slots,
 )
 from agentkit.store._sql_wakeups import notify_due
+
+# A claimed run's columns in `RunRecord`'s field order: rows become records positionally.
+_RUN_COLUMNS = [_runs.c[field.name] for field in dataclasses.fields(RunRecord)]
 
 # The PostgreSQL advisory lock every slotted claim takes (an arbitrary constant).
 _SLOT_CLAIM_LOCK = 0x61676B74  # "agkt"
@@ -255,3 +259,70 @@ class SQLFlow(FlowStore):
             runs = [_run(row) for row in conn.execute(claim)]
         runs.sort(key=lambda run: (flow.claim_order(run.created_at, run.priority), run.id))
         return runs
+
+    def claim_due_runs(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        *,
+        function_ids: Collection[str] | None = None,
+        root_run_id: str | None = None,
+    ) -> list[RunRecord]:
+        # Runs holding concurrency slots are claimed apart, within their limits,
+        # and first: their keys bound them, where a backlog of others is unbounded.
+        runs = self.claim_slotted(
+            owner, now, lease_expires_at, limit, function_ids=function_ids, root_run_id=root_run_id
+        )
+        if len(runs) < limit:
+            runs += self._claim_plain(
+                owner, now, lease_expires_at, limit - len(runs), function_ids, root_run_id
+            )
+        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
+        return runs
+
+    @_retry_conflicts
+    def _claim_plain(
+        self,
+        owner: str,
+        now: float,
+        lease_expires_at: float,
+        limit: int,
+        function_ids: Collection[str] | None,
+        root_run_id: str | None,
+    ) -> list[RunRecord]:
+        due = (
+            select(_runs.c.id)
+            .where(_claimable(now), plain_runs())
+            .order_by(claim_order(), _runs.c.id)
+        )
+        if function_ids is not None:
+            due = due.where(_runs.c.function_id.in_(list(function_ids)))
+        if root_run_id is not None:
+            due = due.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
+        due = due.limit(limit)
+        if self.is_sqlite:
+            chosen = due.scalar_subquery()
+        else:
+            # Other workers' claims skip the rows this one is taking. The
+            # chosen ids are materialized once: PostgreSQL may otherwise run a
+            # LIMIT subquery again per row and claim more than ``limit``.
+            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            chosen = select(locked.c.id).scalar_subquery()
+        claim = (
+            update(_runs)
+            .where(_runs.c.id.in_(chosen), _claimable(now))
+            # The SQL twin of `rules.claimed`.
+            .values(
+                status="running",
+                lease_owner=owner,
+                lease_expires_at=lease_expires_at,
+                started_at=func.coalesce(_runs.c.started_at, now),
+                executions=_runs.c.executions + 1,
+                updated_at=now,
+            )
+            .returning(*_RUN_COLUMNS)
+        )
+        with self._write() as conn:
+            return [RunRecord(*row) for row in conn.execute(claim)]

@@ -26,7 +26,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     or_,
     select,
     update,
@@ -82,7 +81,7 @@ from agentkit.store._sql_core import (
     _tokens,
     _update_run,
 )
-from agentkit.store._sql_flow import SQLFlow, claim_order, plain_runs
+from agentkit.store._sql_flow import SQLFlow, claim_order
 from agentkit.store._sql_rate import SQLRates
 from agentkit.store._sql_threads import SQLThreads
 from agentkit.store._sql_traces import SQLTraces
@@ -93,7 +92,6 @@ from agentkit.store._url import DEFAULT_DATABASE_URL, database_url_from_env
 
 # A claim returns its runs in the record's field order: rows become records
 # positionally, without a mapping per row (thousands of runs per claim).
-_RUN_COLUMNS = [_runs.c[field.name] for field in dataclasses.fields(RunRecord)]
 
 __all__ = ["DEFAULT_DATABASE_URL", "SQLStore", "database_url_from_env"]
 
@@ -320,73 +318,6 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
             claim = rules.claimed(run, owner, now, lease_expires_at)
             _update_run(conn, run_id, claim)
         return dataclasses.replace(run, **claim)
-
-    def claim_due_runs(
-        self,
-        owner: str,
-        now: float,
-        lease_expires_at: float,
-        limit: int,
-        *,
-        function_ids: Collection[str] | None = None,
-        root_run_id: str | None = None,
-    ) -> list[RunRecord]:
-        # Runs holding concurrency slots are claimed apart, within their limits,
-        # and first: their keys bound them, where a backlog of others is unbounded.
-        runs = self.claim_slotted(
-            owner, now, lease_expires_at, limit, function_ids=function_ids, root_run_id=root_run_id
-        )
-        if len(runs) < limit:
-            runs += self._claim_plain(
-                owner, now, lease_expires_at, limit - len(runs), function_ids, root_run_id
-            )
-        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
-        return runs
-
-    @_retry_conflicts
-    def _claim_plain(
-        self,
-        owner: str,
-        now: float,
-        lease_expires_at: float,
-        limit: int,
-        function_ids: Collection[str] | None,
-        root_run_id: str | None,
-    ) -> list[RunRecord]:
-        due = (
-            select(_runs.c.id)
-            .where(_claimable(now), plain_runs())
-            .order_by(claim_order(), _runs.c.id)
-        )
-        if function_ids is not None:
-            due = due.where(_runs.c.function_id.in_(list(function_ids)))
-        if root_run_id is not None:
-            due = due.where(or_(_runs.c.id == root_run_id, _runs.c.root_run_id == root_run_id))
-        due = due.limit(limit)
-        if self.is_sqlite:
-            chosen = due.scalar_subquery()
-        else:
-            # Other workers' claims skip the rows this one is taking. The
-            # chosen ids are materialized once: PostgreSQL may otherwise run a
-            # LIMIT subquery again per row and claim more than ``limit``.
-            locked = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-            chosen = select(locked.c.id).scalar_subquery()
-        claim = (
-            update(_runs)
-            .where(_runs.c.id.in_(chosen), _claimable(now))
-            # The SQL twin of `rules.claimed`.
-            .values(
-                status="running",
-                lease_owner=owner,
-                lease_expires_at=lease_expires_at,
-                started_at=func.coalesce(_runs.c.started_at, now),
-                executions=_runs.c.executions + 1,
-                updated_at=now,
-            )
-            .returning(*_RUN_COLUMNS)
-        )
-        with self._write() as conn:
-            return [RunRecord(*row) for row in conn.execute(claim)]
 
     def renew_lease(self, run_id: str, owner: str, lease_expires_at: float) -> bool:
         with self._write() as conn:
