@@ -28,6 +28,8 @@ from agentkit import (
 
 STEP_SECONDS = 0.05
 THROTTLE_LIMIT = 20  # starts per second
+DEBOUNCE_SECONDS = 1.0  # far above a start's latency on a loaded machine
+PRIORITY_STEP_SECONDS = 0.3
 
 
 def record(kind: str, key: str, value: object, work: float = 0.0) -> None:
@@ -53,13 +55,13 @@ def build(url: str) -> AgentKit:
     async def throttled(ctx: Context, n: int) -> None:
         await ctx.step.run("work", record, "throttled", "-", n)
 
-    @kit.function(debounce=Debounce(0.4, key="input.doc"))
+    @kit.function(debounce=Debounce(DEBOUNCE_SECONDS, key="input.doc"))
     async def debounced(ctx: Context, doc: str, version: int) -> None:
         await ctx.step.run("work", record, "debounced", doc, version)
 
     @kit.function(priority=Priority("input.boost"))
     async def prioritized(ctx: Context, boost: int, n: int) -> None:
-        await ctx.step.run("work", record, "prioritized", boost, n, STEP_SECONDS)
+        await ctx.step.run("work", record, "prioritized", boost, n, PRIORITY_STEP_SECONDS)
 
     @kit.function(trigger=cron("* * * * * *"))  # every second
     async def ticker(ctx: Context) -> None:

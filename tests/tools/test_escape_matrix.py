@@ -169,8 +169,13 @@ def _(box: Sandbox) -> None:
     swapper = threading.Thread(target=swap)
     swapper.start()
     seen: set[str] = set()
+    attempts = 0
+    # At least 2,000 reads, and on until one landed while d was the real
+    # folder (on a loaded machine the swapper may win many in a row).
+    limit = time.monotonic() + deadline(30)
     try:
-        for _ in range(2000):
+        while attempts < 2000 or ("     1\tinside copy" not in seen and time.monotonic() < limit):
+            attempts += 1
             try:
                 seen.add(box.call(box.files, "read_file", path="d/secret.txt"))
             except ToolRetry:
