@@ -8,6 +8,7 @@ function continues.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import inspect
 import json
@@ -27,6 +28,7 @@ from agentkit.durable._execution_state import (
     failure_json,
     is_engine_signal,
 )
+from agentkit.durable._flow import plan_start
 from agentkit.durable._function import DurableFunction
 from agentkit.durable._ids import new_id, new_token
 from agentkit.durable._infer import Recordable, infer
@@ -42,6 +44,7 @@ from agentkit.errors import (
 )
 from agentkit.retry import RetryPolicy
 from agentkit.store import CompletionRecord, RunRecord, StepKind, StepRecord, Store, TokenRecord
+from agentkit.store._flow_rules import FlowPlan
 from agentkit.store._limits import MAX_NAME_LENGTH
 from agentkit.store._records import error_json
 
@@ -339,6 +342,7 @@ class Steps:
         make: Callable[[int], tuple[StepRecord, TokenRecord | None, RunRecord | None]],
         *,
         suspend: bool = True,
+        child_plan: FlowPlan | None = None,
     ) -> StepRecord:
         """Journal a wait on first request; suspend until it is resolved."""
         ex = self._ex
@@ -349,7 +353,7 @@ class Steps:
                 ex.step_started(key, kind)
             wait, token, child = make(ex.journal.allocate_seq())
             if child is not None:
-                entry = ex.store.start_child(child, wait)
+                entry = ex.store.start_child(child, wait, child_plan)
             else:
                 entry = await _append_step(ex, wait, token)
             ex.journal.record(entry)
@@ -594,6 +598,10 @@ class Steps:
         The input is typed and checked by ``function``'s parameters, as for
         `AgentKit.start`.
 
+        A child of a flow-controlled function takes its concurrency slot,
+        throttle turn, priority and cancel_on like any start; it is never
+        debounced (this run waits for that very child).
+
         Raises:
             StepFailed: the child run failed or was cancelled.
         """
@@ -604,6 +612,10 @@ class Steps:
         key = ex.journal.next_key(step_id)
         input_json = function.input_codec.encode(args, input)
         fp = fingerprint("invoke", function.id, input_json)
+        plan, priority = None, 0
+        if not function.flow.is_plain:
+            plan, priority = plan_start(function.id, function.flow, json.loads(input_json))
+            plan = dataclasses.replace(plan, debounce=None)
 
         def make(seq: int) -> tuple[StepRecord, TokenRecord | None, RunRecord | None]:
             now = ex.clock.now()
@@ -618,10 +630,11 @@ class Steps:
                 parent_step_key=key,
                 root_run_id=ex.run.root_run_id or ex.run.id,
                 traceparent=ex.run.traceparent,  # a child run joins its parent's trace
+                priority=priority,
             )
             return self._waiting(key, "invoke", seq, fp, wait_ref=child.id), None, child
 
-        entry = await self._wait(key, "invoke", fp, make)
+        entry = await self._wait(key, "invoke", fp, make, child_plan=plan)
         if entry.status == "failed":
             raise ex.step_failed(entry)
         return cast(T, load(function.output_adapter, entry.output or "null", f"child of {key!r}"))

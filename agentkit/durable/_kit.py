@@ -361,11 +361,14 @@ class AgentKit:
     async def start_many(
         self, function: DurableFunction[..., R], inputs: Iterable[Mapping[str, Any]], /
     ) -> list[RunHandle[R]]:
-        """Queue one run of ``function`` per input (keyword arguments), in one transaction.
+        """Queue one run of ``function`` per input (keyword arguments).
 
         Every input is checked against the function's parameters before any run
-        is created, so bad input creates none. Much faster than ``start`` in a
-        loop for thousands of runs.
+        is created, so bad input creates none. The runs share one start time;
+        a plain function's are stored in one transaction (much faster than
+        ``start`` in a loop for thousands of runs), a flow-controlled one's
+        one transaction each, in input order, as each start moves its keys'
+        state (a throttle plans the runs one interval apart, in input order).
 
         Raises:
             UsageError: an input does not fit the function's signature (the

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from agentkit.store._flow_base import FlowStore
+from agentkit.store._flow_rules import FlowPlan
 from agentkit.store._rate_rules import RateGrant, RateLimits
 from agentkit.store._records import (
     CompletionRecord,
@@ -220,12 +221,17 @@ class Store(FlowStore, ABC):
         return self.append_step(step, token)
 
     @abstractmethod
-    def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
+    def start_child(
+        self, child: RunRecord, wait: StepRecord, plan: FlowPlan | None = None
+    ) -> StepRecord:
         """Create a child run and journal the parent's ``invoke`` wait, atomically.
 
         The child cannot start before the wait exists, so its completion always
         finds the wait to resolve. If the wait is already journaled, nothing is
-        written and the stored entry is returned.
+        written and the stored entry is returned. A child of a flow-controlled
+        function is stored under ``plan`` like any start (concurrency slots,
+        throttle, cancel_on), except that it is never debounced: its parent
+        waits for this very run.
         """
 
     @abstractmethod

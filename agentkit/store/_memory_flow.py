@@ -26,6 +26,19 @@ class InMemoryFlow(FlowStore):
         self._cancel_on: list[tuple[str, str, str]] = []  # (run id, event name, match)
         self._flow_state: dict[str, tuple[float, str | None]] = {}
 
+    def _throttled(self, run: RunRecord, plan: flow.FlowPlan) -> RunRecord:
+        """The run delayed to its turn under the plan's throttle (moving the key's schedule)."""
+        if plan.throttle is None or run.status not in ("queued", "waiting"):
+            return run
+        key = f"throttle:{plan.throttle.key}"
+        tat = self._flow_state.get(key, (0.0, None))[0]
+        now = run.created_at
+        start, next_tat = flow.throttled_start(tat or None, run.wake_at or now, plan.throttle)
+        self._flow_state[key] = (next_tat, None)
+        if start > now:
+            return dataclasses.replace(run, status="waiting", wake_at=start)
+        return run
+
     def _insert_planned(self, run: RunRecord, plan: flow.FlowPlan) -> None:
         self._runs[run.id] = scrubbed(run)
         self._steps[run.id] = {}
@@ -65,14 +78,7 @@ class InMemoryFlow(FlowStore):
                 wake_at = flow.debounce_deadline(now, now, plan.debounce)
                 run = dataclasses.replace(run, status="waiting", wake_at=wake_at)
                 self._flow_state[key] = (now, run.id)
-            if plan.throttle is not None:
-                key = f"throttle:{plan.throttle.key}"
-                tat = self._flow_state.get(key, (0.0, None))[0]
-                since = run.wake_at or now
-                start, next_tat = flow.throttled_start(tat or None, since, plan.throttle)
-                self._flow_state[key] = (next_tat, None)
-                if start > now:
-                    run = dataclasses.replace(run, status="waiting", wake_at=start)
+            run = self._throttled(run, plan)
             self._insert_planned(run, plan)
             return dataclasses.replace(run), True
 

@@ -89,6 +89,19 @@ class SQLFlow(FlowStore):
             update(_flow_state).where(_flow_state.c.key == key).values(value=value, run_id=run_id)
         )
 
+    def _throttled(self, conn: Connection, run: RunRecord, plan: flow.FlowPlan) -> RunRecord:
+        """The run delayed to its turn under the plan's throttle (moving the key's schedule)."""
+        if plan.throttle is None or run.status not in ("queued", "waiting"):
+            return run
+        key = f"throttle:{plan.throttle.key}"
+        tat, _ = self._state(conn, key)
+        now = run.created_at
+        start, next_tat = flow.throttled_start(tat or None, run.wake_at or now, plan.throttle)
+        self._set_state(conn, key, next_tat)
+        if start > now:
+            return dataclasses.replace(run, status="waiting", wake_at=start)
+        return run
+
     @staticmethod
     def _insert_planned(conn: Connection, run: RunRecord, plan: flow.FlowPlan) -> None:
         conn.execute(_INSERT_RUN, _row(run))
@@ -137,14 +150,7 @@ class SQLFlow(FlowStore):
                 wake_at = flow.debounce_deadline(now, now, plan.debounce)
                 run = dataclasses.replace(run, status="waiting", wake_at=wake_at)
                 self._set_state(conn, key, now, run.id)
-            if plan.throttle is not None:
-                key = f"throttle:{plan.throttle.key}"
-                tat, _ = self._state(conn, key)
-                since = run.wake_at or now
-                start, next_tat = flow.throttled_start(tat or None, since, plan.throttle)
-                self._set_state(conn, key, next_tat)
-                if start > now:
-                    run = dataclasses.replace(run, status="waiting", wake_at=start)
+            run = self._throttled(conn, run, plan)
             self._insert_planned(conn, run, plan)
             if run.status == "queued":
                 notify_due(conn)

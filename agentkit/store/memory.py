@@ -14,7 +14,7 @@ from typing import Any
 from agentkit.errors import RunNotFound, TokenNotFound
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
-from agentkit.store._flow_rules import claim_order
+from agentkit.store._flow_rules import FlowPlan, claim_order
 from agentkit.store._memory_flow import InMemoryFlow
 from agentkit.store._memory_rate import InMemoryRates
 from agentkit.store._memory_threads import InMemoryThreads
@@ -285,14 +285,20 @@ class InMemoryStore(InMemoryFlow, InMemoryThreads, InMemoryRates, Store):
         with self._lock:
             return [self.create_run(run) for run in runs]
 
-    def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
+    def start_child(
+        self, child: RunRecord, wait: StepRecord, plan: FlowPlan | None = None
+    ) -> StepRecord:
         with self._lock:
             existing = self._steps.setdefault(wait.run_id, {}).get(wait.key)
             if existing is not None:
                 return _copy(existing)
             child = rules.born(child, self._runs.get(wait.run_id))
-            self._runs[child.id] = scrubbed(child)
-            self._steps[child.id] = {}
+            if plan is None:
+                self._runs[child.id] = scrubbed(child)
+                self._steps[child.id] = {}
+            else:
+                child = dataclasses.replace(child, slots=len(plan.slots))
+                self._insert_planned(self._throttled(child, plan), plan)
             return self.append_step(wait)
 
     def _close_wait(self, wait: rules.WaitResolution, now: float) -> StepRecord | None:

@@ -43,6 +43,7 @@ from agentkit.errors import ConfigError, RunNotFound, TokenAlreadyCompleted, Tok
 from agentkit.store import _rules as rules
 from agentkit.store._base import Store
 from agentkit.store._core_tables import metadata
+from agentkit.store._flow_rules import FlowPlan
 from agentkit.store._records import (
     TERMINAL_RUN_STATUSES,
     CompletionRecord,
@@ -540,13 +541,19 @@ class SQLStore(SQLFlow, SQLWakeups, SQLThreads, SQLRates, SQLTraces, SQLVectorSe
         return existing
 
     @_retry_conflicts
-    def start_child(self, child: RunRecord, wait: StepRecord) -> StepRecord:
+    def start_child(
+        self, child: RunRecord, wait: StepRecord, plan: FlowPlan | None = None
+    ) -> StepRecord:
         try:
             with self._write() as conn:
                 parent = _lock_run(conn, wait.run_id)
                 child = rules.born(child, None if parent is None else _run(parent))
                 conn.execute(_INSERT_STEP, _row(wait))
-                conn.execute(_INSERT_RUN, _row(child))
+                if plan is None:
+                    conn.execute(_INSERT_RUN, _row(child))
+                else:
+                    child = dataclasses.replace(child, slots=len(plan.slots))
+                    self._insert_planned(conn, self._throttled(conn, child, plan), plan)
                 notify_due(conn)
             return wait
         except IntegrityError:

@@ -254,3 +254,35 @@ async def test_kit_run_executes_a_limited_function(kit: AgentKit) -> None:
         return await ctx.step.run("double", lambda: n * 2)
 
     assert await kit.run(job, user="a", n=21) == 42
+
+
+async def test_invoked_children_keep_their_functions_limits(
+    kit: AgentKit, clock: ManualClock
+) -> None:
+    @kit.function(
+        concurrency=Concurrency(1, key="input.user"),
+        throttle=Throttle(1, 10.0),
+        priority=Priority("input.boost"),
+        cancel_on=[CancelOn("user.gone", match={"user": "input.user"})],
+        debounce=Debounce(60),  # a parent waits for its own child: never folded
+    )
+    async def child(ctx: Context, user: str, boost: int) -> str:
+        await ctx.step.sleep("nap", 5)
+        return user
+
+    @kit.function()
+    async def parent(ctx: Context, users: list[str]) -> list[str]:
+        return [await ctx.step.invoke(f"c-{u}", child, user=u, boost=7) for u in users]
+
+    first = await kit.start(parent, users=["a", "b"])
+    second = await kit.start(parent, users=["a"])
+    await drain(kit)
+    children = sorted(kit.list_runs(function_id="child"), key=lambda r: r.created_at)
+    assert [(r.priority, r.slots) for r in children] == [(7, 1), (7, 1)]
+    # The second child waits its throttle turn, 10 s after the first.
+    assert sorted((r.status, r.wake_at) for r in children)[1][0] == "waiting"
+    assert max(r.wake_at or 0 for r in children) >= clock.now() + 9
+    await kit.send_event("user.gone", {"user": "a"})
+    assert {r.status for r in kit.list_runs(function_id="child")} == {"cancelled"}
+    await drain(kit)
+    assert first.status() == second.status() == "failed"
