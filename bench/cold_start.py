@@ -83,7 +83,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
+    # Bytecode is cached as on a user's machine: with PYTHONDONTWRITEBYTECODE
+    # (some CI images set it) every process would compile agentkit anew.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples = []
     with tempfile.TemporaryDirectory() as folder:
         for n in range(runs):

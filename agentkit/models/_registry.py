@@ -9,6 +9,7 @@ so a fixed (or monkeypatched) parser takes effect on the next replay.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 
 from agentkit.models._exchange import RawExchange
@@ -43,5 +44,7 @@ def parse_raw(raw: RawExchange) -> ModelResponse:
     except KeyError:
         known = ", ".join(sorted(_PARSERS))
         raise ValueError(f"no parser for provider {raw.provider!r} (known: {known})") from None
-    parser: Parser = getattr(importlib.import_module(module_name), function_name)
+    # sys.modules first: import_module costs ~10 µs a call, on every model call.
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    parser: Parser = getattr(module, function_name)
     return parser(raw)

@@ -12,7 +12,10 @@ by one worker pauses all of them.
 
 Within a process, callers of one limit queue in order (an asyncio lock), so a
 process asks the store once at a time, and a release wakes the next caller at
-once; a release in another process is seen at the next poll.
+once; a release in another process is seen at the next poll. When only the
+window is full, the store books the call for the time the window frees room
+and the caller sleeps until then, so a saturated limit costs one transaction
+per call however many processes wait on it.
 """
 
 from __future__ import annotations
@@ -168,10 +171,20 @@ class SharedRateLimit(Limiter):
                     renew=local.live > 0,
                 )
                 if grant.permit_id is not None:
-                    return _SharedPermit(self, grant.permit_id, local, now)
+                    permit = _SharedPermit(self, grant.permit_id, local, now + grant.delay)
+                    break
                 delay = min(grant.delay, self.poll) if grant.for_release else grant.delay
                 local.changed.clear()
                 await self._wait(local.changed, delay)
+        if grant.delay > 0:
+            # Booked for later: the next caller of this process books the
+            # following time meanwhile (the queue's lock is released).
+            try:
+                await self._sleep(grant.delay)
+            except BaseException:
+                permit.release()  # its booked time stays counted in the window
+                raise
+        return permit
 
     async def _wait(self, changed: asyncio.Event, timeout: float) -> None:
         sleeper = asyncio.ensure_future(self._sleep(timeout))

@@ -75,6 +75,7 @@ class InMemoryRates:
             if excess > 0:
                 delays.append(rate_rules.tokens_delay(limits, excess, in_window, now))
             refused = rate_rules.refusal(
+                limits,
                 rate_rules.state_delay(state, tokens, now),
                 max(delays),
                 rate_rules.flight_delay(limits, usage, now),
@@ -83,12 +84,13 @@ class InMemoryRates:
                 return refused
             for permit in mine if renew else ():
                 if permit.holder == holder and permit.lease_expires_at is not None:
-                    if permit.lease_expires_at > now:
+                    if now < permit.lease_expires_at < now + lease:
                         permit.lease_expires_at = now + lease
+            at = now + max(delays)  # booked, if the window is full until then
             permit_id = uuid.uuid4().hex
-            self._rate_permits[permit_id] = _Permit(name, holder, now, tokens, now + lease)
+            self._rate_permits[permit_id] = _Permit(name, holder, at, tokens, at + lease)
             self._rate_states[name] = rate_rules.after_grant(state, tokens)
-            return RateGrant(permit_id)
+            return RateGrant(permit_id, at - now)
 
     def settle_rate(self, permit_id: str, tokens: int) -> None:
         with self._lock:

@@ -8,10 +8,16 @@ concurrency slots after at most one lease. One *state* row per name holds what
 the provider said (remaining requests and tokens until a reset, a 429's pause);
 a store locks it to make each reservation one atomic transaction.
 
-The decision itself is plain code over what the transaction read: `delay`
-says how long a request of so many tokens must wait (0: grant it now). The
+The decision itself is plain code over what the transaction read. The
 window is a sliding log, as in the in-process ``RateLimit``: no span of
 ``window`` seconds ever holds more than ``rpm`` grants or ``tpm`` tokens.
+When only the window stands in the way, the call is *booked*: its permit is
+granted at the time the window frees room for it (possibly in the future) and
+the caller sleeps until then. Later reservations count booked permits, so
+each books the next free time: one transaction per call, where refusing
+would have every waiting process ask again when room frees, one winning.
+A provider's pause or caps, and a full concurrency limit, still refuse (a
+release or reset decides those, not the clock of the window).
 """
 
 from __future__ import annotations
@@ -63,7 +69,11 @@ class RateUsage:
 
 @dataclass(frozen=True)
 class RateGrant:
-    """A store's answer to a reservation: a permit id, or how long to wait."""
+    """A store's answer to a reservation: a permit id, or how long to wait.
+
+    With a permit id, ``delay`` is how long until its booked time (0: now);
+    without one, how long to wait before asking again.
+    """
 
     permit_id: str | None
     delay: float = 0.0
@@ -121,11 +131,18 @@ def flight_delay(limits: RateLimits, usage: RateUsage, now: float) -> float:
     return limits.window if end is None else max(end - now, 1e-3)
 
 
-def refusal(state_wait: float, window_wait: float, flight_wait: float) -> RateGrant | None:
-    """The answer when some wait is due (None: grant the call)."""
-    delay = max(state_wait, window_wait, flight_wait)
-    if delay <= 0:
+def refusal(
+    limits: RateLimits, state_wait: float, window_wait: float, flight_wait: float
+) -> RateGrant | None:
+    """The answer when the call may not be booked now (None: grant or book it).
+
+    Only the window's wait is booked (see the module's docstring); the
+    provider's (``state_wait``), a full concurrency limit and a limit of 0
+    requests (never any room) refuse.
+    """
+    if state_wait <= 0 and flight_wait <= 0 and (window_wait <= 0 or limits.rpm != 0):
         return None
+    delay = max(state_wait, window_wait, flight_wait)
     return RateGrant(None, delay, for_release=flight_wait >= max(state_wait, window_wait))
 
 

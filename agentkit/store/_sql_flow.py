@@ -18,7 +18,6 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from agentkit.store import _flow_rules as flow
@@ -70,7 +69,13 @@ class SQLFlow(FlowStore):
 
     def _state(self, conn: Connection, key: str) -> tuple[float, str | None]:
         """The flow state at ``key`` (0.0, None when new), locked until the transaction ends."""
-        dialect = sqlite if self.is_sqlite else postgresql
+        # Imported here: the PostgreSQL dialect costs ~30 ms at start-up, and a
+        # SQLite worker never needs it (nor a PostgreSQL one SQLite's).
+        dialect: Any
+        if self.is_sqlite:
+            from sqlalchemy.dialects import sqlite as dialect
+        else:
+            from sqlalchemy.dialects import postgresql as dialect
         conn.execute(
             dialect.insert(_flow_state)
             .values(key=key, value=0.0, run_id=None)

@@ -4,8 +4,9 @@ A reservation locks the limit's state row (``SELECT … FOR UPDATE`` on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` write transactions already run one
 at a time), so reservations of one name from any number of processes take
 turns. Under that lock it drops the permits that left the window, reads the
-window with one aggregate query, and, if the call fits, inserts its permit and
-renews the holder's other live permits. The decision is `_rate_rules`'.
+window with one aggregate query, and, if the call fits now or once the window
+frees room (a booking), inserts its permit and renews the holder's other live
+permits. The decision is `_rate_rules`'.
 """
 
 from __future__ import annotations
@@ -70,9 +71,14 @@ _OLDEST_FIRST = (
     .where(_NAME, _IN_WINDOW)
     .order_by(_permits.c.granted_at)
 )
-_RENEW = (
+_RENEW = (  # never shortens a lease (a booked permit's runs from its booked time)
     update(_permits)
-    .where(_NAME, _permits.c.holder == bindparam("p_holder"), _LIVE)
+    .where(
+        _NAME,
+        _permits.c.holder == bindparam("p_holder"),
+        _LIVE,
+        _permits.c.lease_expires_at < bindparam("p_until"),
+    )
     .values(lease_expires_at=bindparam("p_until"))
 )
 _SETTLE = (
@@ -156,13 +162,16 @@ class SQLRates:
             forget = rate_rules.forget_before(limits, now)
             conn.execute(_FORGET, {"p_name": name, "p_forget": forget, "p_now": now})
             usage = _usage(conn, name, now, limits.window)
+            window_wait = _window_delay(conn, name, limits, usage, tokens, now)
             refused = rate_rules.refusal(
+                limits,
                 rate_rules.state_delay(state, tokens, now),
-                _window_delay(conn, name, limits, usage, tokens, now),
+                window_wait,
                 rate_rules.flight_delay(limits, usage, now),
             )
             if refused is not None:
                 return refused
+            at = now + window_wait  # booked, if the window is full until then
             permit_id = uuid.uuid4().hex
             if renew:
                 conn.execute(
@@ -175,14 +184,14 @@ class SQLRates:
                     "id": permit_id,
                     "name": name,
                     "holder": holder,
-                    "granted_at": now,
+                    "granted_at": at,
                     "tokens": tokens,
-                    "lease_expires_at": now + lease,
+                    "lease_expires_at": at + lease,
                 },
             )
             if state.requests_remaining is not None or state.tokens_remaining is not None:
                 self._store_state(conn, name, rate_rules.after_grant(state, tokens))
-            return RateGrant(permit_id)
+            return RateGrant(permit_id, window_wait)
 
     @staticmethod
     def _store_state(conn: Connection, name: str, state: RateState) -> None:

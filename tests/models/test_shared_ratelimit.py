@@ -6,9 +6,11 @@ holder id); the multi-process proof is in test_shared_ratelimit_processes.py.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,41 @@ async def test_two_processes_share_one_window(
 
     assert first.holder != second.holder
     assert fake_sleep.slept == [50.0]
+
+
+async def test_a_full_window_books_the_call_in_one_reservation(
+    store: Store, name: str, fake_sleep: FakeSleep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = limiter(store, name, fake_sleep, rpm=2)
+    second = limiter(store, name, fake_sleep, rpm=2)
+    reservations = 0
+    reserve = store.reserve_rate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reservations
+        reservations += 1
+        return reserve(*args, **kwargs)
+
+    monkeypatch.setattr(store, "reserve_rate", counted)
+    (await first.acquire(0)).release()
+    (await first.acquire(0)).release()
+    booked = await second.acquire(0)  # the window is full until 60 s: booked for then
+    later = await first.acquire(0)  # counts the booking: the next free time is 60 s too
+
+    assert booked.granted_at == later.granted_at == 1060.0  # type: ignore[attr-defined]
+    assert fake_sleep.slept == [60.0]  # slept once; asked the store once per call
+    assert reservations == 4
+    third = await second.acquire(0)  # 2 grants in (60, 120]: the next room is at 120 s
+    assert third.granted_at == 1120.0  # type: ignore[attr-defined]
+
+
+async def test_a_limit_of_zero_requests_books_nothing(
+    store: Store, name: str, fake_sleep: FakeSleep
+) -> None:
+    limit = limiter(store, name, fake_sleep, rpm=0)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):  # refused again and again: nothing is ever granted
+            await limit.acquire(0)
 
 
 async def test_tpm_waits_for_tokens_to_leave_the_window(
