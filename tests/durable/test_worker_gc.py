@@ -24,12 +24,12 @@ async def test_many_runs_raise_thresholds_for_the_worker_only(kit: AgentKit) -> 
     before = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
-        assert await _thresholds_seen(kit, 1000) == (20_000, 50, 50)
+        assert await _thresholds_seen(kit, 1000) == (200_000, 100, 100)
         assert gc.get_threshold() == (700, 10, 10)
         assert await _thresholds_seen(kit, 16) == (700, 10, 10)
         # The application's own, higher thresholds are kept.
-        gc.set_threshold(50_000, 10, 100)
-        assert await _thresholds_seen(kit, 1000) == (50_000, 50, 100)
-        assert gc.get_threshold() == (50_000, 10, 100)
+        gc.set_threshold(500_000, 10, 1000)
+        assert await _thresholds_seen(kit, 1000) == (500_000, 100, 1000)
+        assert gc.get_threshold() == (500_000, 10, 1000)
     finally:
         gc.set_threshold(*before)
