@@ -26,7 +26,6 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 
 from agentkit.errors import UsageError
 from agentkit.models.ratelimit import (
@@ -35,7 +34,8 @@ from agentkit.models.ratelimit import (
     _TOKEN_HEADERS,
     Limiter,
     Permit,
-    parse_duration,
+    header_cap,
+    wait_for_change,
 )
 from agentkit.store import RateLimits, Store
 
@@ -175,7 +175,7 @@ class SharedRateLimit(Limiter):
                     break
                 delay = min(grant.delay, self.poll) if grant.for_release else grant.delay
                 local.changed.clear()
-                await self._wait(local.changed, delay)
+                await wait_for_change(local.changed, delay, self._sleep)
         if grant.delay > 0:
             # Booked for later: the next caller of this process books the
             # following time meanwhile (the queue's lock is released).
@@ -186,36 +186,11 @@ class SharedRateLimit(Limiter):
                 raise
         return permit
 
-    async def _wait(self, changed: asyncio.Event, timeout: float) -> None:
-        sleeper = asyncio.ensure_future(self._sleep(timeout))
-        waker = asyncio.ensure_future(changed.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-
-    def _reset_at(self, value: str, now: float) -> float | None:
-        if "T" in value:  # Anthropic: an RFC 3339 instant
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                return None
-        seconds = parse_duration(value)  # OpenAI: a duration such as "6m0s"
-        return None if seconds is None else now + seconds
-
     def _cap(
         self, headers: Mapping[str, str], names: tuple[str, str], now: float
     ) -> tuple[int, float] | None:
-        remaining, reset = headers.get(names[0]), headers.get(names[1])
-        if remaining is None or reset is None:
-            return None
-        try:
-            count = int(float(remaining))
-        except ValueError:
-            return None
-        reset_at = self._reset_at(reset, now)
-        return None if reset_at is None else (count, reset_at)
+        cap = header_cap(headers, names, now)  # this limiter's clock is the wall clock
+        return None if cap is None else (cap[0], now + cap[1])
 
     def observe(self, headers: Mapping[str, str], *, key: str | None = None) -> None:
         """Store the provider's remaining requests and tokens until their reset, for all.

@@ -80,6 +80,45 @@ def parse_duration(text: str) -> float | None:
     return sum(float(amount) * _UNIT_SECONDS[unit] for amount, unit in matches)
 
 
+def header_cap(
+    headers: Mapping[str, str], names: tuple[str, str], wall_now: float
+) -> tuple[int, float] | None:
+    """(remaining, seconds until the reset) from a provider's header pair, or None.
+
+    ``headers`` have lower-case names; ``names`` is the (remaining, reset)
+    pair. The reset is an RFC 3339 instant (Anthropic), read against the wall
+    clock ``wall_now``, or a duration such as ``"6m0s"`` (OpenAI).
+    """
+    remaining, reset = headers.get(names[0]), headers.get(names[1])
+    if remaining is None or reset is None:
+        return None
+    try:
+        count = int(float(remaining))
+    except ValueError:
+        return None
+    if "T" in reset:
+        try:
+            moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return count, max(moment.timestamp() - wall_now, 0.0)
+    reset_in = parse_duration(reset)
+    return None if reset_in is None else (count, reset_in)
+
+
+async def wait_for_change(
+    changed: asyncio.Event, timeout: float, sleep: Callable[[float], Awaitable[None]]
+) -> None:
+    """Return when ``changed`` is set or ``sleep(timeout)`` is over, whichever comes first."""
+    sleeper = asyncio.ensure_future(sleep(timeout))
+    waker = asyncio.ensure_future(changed.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        waker.cancel()
+
+
 class _Entry:
     __slots__ = ("at", "expired", "tokens")
 
@@ -240,36 +279,12 @@ class RateLimit(Limiter):
     async def _wait(self, changed: asyncio.Event, timeout: float | None) -> None:
         if timeout is None:
             await changed.wait()
-            return
-        sleeper = asyncio.ensure_future(self._sleep(timeout))
-        waker = asyncio.ensure_future(changed.wait())
-        try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-
-    def _reset_in(self, value: str) -> float | None:
-        if "T" in value:  # Anthropic: an RFC 3339 instant
-            try:
-                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            return max(moment.timestamp() - self._wall_clock(), 0.0)
-        return parse_duration(value)  # OpenAI: a duration such as "6m0s"
+        else:
+            await wait_for_change(changed, timeout, self._sleep)
 
     def _cap(self, headers: Mapping[str, str], names: tuple[str, str]) -> tuple[int, float] | None:
-        remaining, reset = headers.get(names[0]), headers.get(names[1])
-        if remaining is None or reset is None:
-            return None
-        reset_in = self._reset_in(reset)
-        try:
-            count = int(float(remaining))
-        except ValueError:
-            return None
-        if reset_in is None:
-            return None
-        return count, self._clock() + reset_in
+        cap = header_cap(headers, names, self._wall_clock())
+        return None if cap is None else (cap[0], self._clock() + cap[1])
 
     def observe(self, headers: Mapping[str, str], *, key: str | None = None) -> None:
         """Adopt the provider's remaining requests and tokens until their reset.

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, text, update
+from sqlalchemy import Connection, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from agentkit.store import _flow_rules as flow
@@ -27,6 +27,7 @@ from agentkit.store._sql_core import (
     _INSERT_RUN,
     _cancel_on,
     _claimable,
+    _claimed,
     _events,
     _flow_state,
     _lock_run,
@@ -37,6 +38,7 @@ from agentkit.store._sql_core import (
     _same_key_run,
     _slots,
 )
+from agentkit.store._sql_dialect import insert_if_absent
 from agentkit.store._sql_wakeups import notify_due
 
 # A claimed run's columns in `RunRecord`'s field order: rows become records positionally.
@@ -69,18 +71,7 @@ class SQLFlow(FlowStore):
 
     def _state(self, conn: Connection, key: str) -> tuple[float, str | None]:
         """The flow state at ``key`` (0.0, None when new), locked until the transaction ends."""
-        # Imported here: the PostgreSQL dialect costs ~30 ms at start-up, and a
-        # SQLite worker never needs it (nor a PostgreSQL one SQLite's).
-        dialect: Any
-        if self.is_sqlite:
-            from sqlalchemy.dialects import sqlite as dialect
-        else:
-            from sqlalchemy.dialects import postgresql as dialect
-        conn.execute(
-            dialect.insert(_flow_state)
-            .values(key=key, value=0.0, run_id=None)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
+        insert_if_absent(conn, _flow_state, "key", {"key": key, "value": 0.0, "run_id": None})
         row = conn.execute(
             select(_flow_state.c.value, _flow_state.c.run_id)
             .where(_flow_state.c.key == key)
@@ -256,15 +247,8 @@ class SQLFlow(FlowStore):
                 return []
             claim = (
                 update(_runs)
-                .where(_runs.c.id.in_(chosen), and_(_claimable(now)))
-                .values(
-                    status="running",
-                    lease_owner=owner,
-                    lease_expires_at=lease_expires_at,
-                    started_at=func.coalesce(_runs.c.started_at, now),
-                    executions=_runs.c.executions + 1,
-                    updated_at=now,
-                )
+                .where(_runs.c.id.in_(chosen), _claimable(now))
+                .values(**_claimed(owner, now, lease_expires_at))
                 .returning(*_runs.c)
             )
             runs = [_run(row) for row in conn.execute(claim)]
@@ -290,7 +274,7 @@ class SQLFlow(FlowStore):
             runs += self._claim_plain(
                 owner, now, lease_expires_at, limit - len(runs), function_ids, root_run_id
             )
-        runs.sort(key=lambda run: (run.created_at - run.priority, run.id))
+        runs.sort(key=lambda run: (flow.claim_order(run.created_at, run.priority), run.id))
         return runs
 
     @_retry_conflicts
@@ -324,15 +308,7 @@ class SQLFlow(FlowStore):
         claim = (
             update(_runs)
             .where(_runs.c.id.in_(chosen), _claimable(now))
-            # The SQL twin of `rules.claimed`.
-            .values(
-                status="running",
-                lease_owner=owner,
-                lease_expires_at=lease_expires_at,
-                started_at=func.coalesce(_runs.c.started_at, now),
-                executions=_runs.c.executions + 1,
-                updated_at=now,
-            )
+            .values(**_claimed(owner, now, lease_expires_at))
             .returning(*_RUN_COLUMNS)
         )
         with self._write() as conn:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractContextManager
-from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -32,6 +31,7 @@ from agentkit.store import _rate_rules as rate_rules
 from agentkit.store._core_tables import rate_limits as _limits
 from agentkit.store._core_tables import rate_permits as _permits
 from agentkit.store._rate_rules import RateGrant, RateLimits, RateState, RateUsage
+from agentkit.store._sql_dialect import insert_if_absent
 
 RATE_TABLES = [_limits, _permits]
 _STATE_COLUMNS = [
@@ -120,28 +120,13 @@ def _window_delay(
 class SQLRates:
     """The shared-rate-limit methods of `SQLStore` (a mixin over its transactions)."""
 
-    is_sqlite: bool
-
     def _write(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError  # SQLStore provides it
 
-    def _ensure_limit(self, conn: Connection, name: str) -> None:
-        """Create the state row of ``name`` if no process has yet, without a conflict."""
-        dialect: Any
-        if self.is_sqlite:
-            from sqlalchemy.dialects import sqlite as dialect
-        else:
-            from sqlalchemy.dialects import postgresql as dialect
-        conn.execute(
-            dialect.insert(_limits)
-            .values(name=name, blocked_until=0.0)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-
     def _locked_state(self, conn: Connection, name: str) -> RateState:
         row = conn.execute(_LOCK_STATE, {"p_name": name}).first()
-        if row is None:
-            self._ensure_limit(conn, name)
+        if row is None:  # the first use of the name anywhere: create its state row
+            insert_if_absent(conn, _limits, "name", {"name": name, "blocked_until": 0.0})
             row = conn.execute(_LOCK_STATE, {"p_name": name}).one()
         return RateState(*row)
 
